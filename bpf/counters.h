@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Per-CPU counting: per SID / policy slot, and global by reason. */
+#ifndef SRV6_COUNTERS_H
+#define SRV6_COUNTERS_H
+
+#include "ctx.h"
+#include "srv6_maps.h"
+
+INLINE void count_reason(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&reason_stats, &reason);
+	if (v)
+		*v += 1;
+}
+
+/* ok: a packet processed without error, `bytes` its IPv6 length. */
+INLINE void count_slot(void *map, __u32 idx, __u32 bytes, bool ok)
+{
+	struct srv6_counters *c = bpf_map_lookup_elem(map, &idx);
+	if (!c)
+		return;
+	if (ok) {
+		c->packets += 1;
+		c->bytes += bytes;
+	} else {
+		c->errors += 1;
+	}
+}
+
+#endif /* SRV6_COUNTERS_H */

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* H.Encaps and H.Encaps.Red (RFC 8986 5.1, 5.2): push an outer IPv6 header
+ * and the policy's SRH (prebuilt by the loader; the reduced form leaves the
+ * first SID out of it), then forward by the first SID in the main table, as
+ * the kernel's seg6_input does. Outer fields as the kernel sets them with
+ * seg6_flowlabel = 0: IPv6 inner: traffic class and flow label copied, hop
+ * limit copied; IPv4 inner: class 0, label 0, hop limit 64. */
+#ifndef SRV6_ENCAP_H
+#define SRV6_ENCAP_H
+
+#include "fwd.h"
+#include "parse.h"
+
+#define IPV4_OUTER_HOP_LIMIT 64 /* ip6_dst_hoplimit() default */
+
+INLINE enum verdict policy_drop(const struct srv6_policy_entry *pe, __u32 reason)
+{
+	count_reason(reason);
+	count_slot(&policy_stats, pe->stats_idx, 0, false);
+	return V_DROP;
+}
+
+/* Makes room for `len` bytes between the Ethernet and the inner L3 header. */
+INLINE int grow_head(void *ctx, const bool xdp, __u32 len, bool inner_v6)
+{
+	if (xdp) {
+		if (bpf_xdp_adjust_head(ctx, -(int)len))
+			return -1;
+		void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
+		__u32 off = len & 0x1ff; /* len <= 40 + sizeof(srh) */
+		if (data + ETH_LEN > end || data + off + ETH_LEN > end)
+			return -1;
+		/* the Ethernet header moves to the new front */
+		__builtin_memmove(data, data + off, ETH_LEN);
+		return 0;
+	}
+	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
+	if (!inner_v6) {
+		/* skb->protocol must say IPv6 if the kernel takes it over */
+		if (bpf_skb_change_proto(ctx, bpf_htons(ETH_P_IPV6), 0))
+			return -1;
+		len -= IP6_LEN - sizeof(struct iphdr);
+	}
+	return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_MAC, flags) ? -1 : 0;
+}
+
+INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_entry *pe,
+			  bool inner_v6)
+{
+	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
+	__u32 l3_len;
+	__be32 flowinfo = bpf_htonl(0x60000000);
+	__u8 hop_limit = IPV4_OUTER_HOP_LIMIT;
+
+	if (inner_v6) {
+		struct ipv6hdr *in6 = data + ETH_LEN;
+		if ((void *)(in6 + 1) > end)
+			return policy_drop(pe, SRV6_DROP_TRUNCATED);
+		l3_len = IP6_LEN + bpf_ntohs(in6->payload_len);
+		flowinfo = *(__be32 *)in6; /* version 6, class and label copied */
+		hop_limit = in6->hop_limit;
+	} else {
+		struct iphdr *in4 = data + ETH_LEN;
+		if ((void *)(in4 + 1) > end)
+			return policy_drop(pe, SRV6_DROP_TRUNCATED);
+		l3_len = bpf_ntohs(in4->tot_len);
+		if (in4->ihl < 5 || l3_len < in4->ihl * 4)
+			return policy_drop(pe, SRV6_DROP_TRUNCATED);
+	}
+	if (ETH_LEN + l3_len > ctx_len(ctx, xdp))
+		return policy_drop(pe, SRV6_DROP_TRUNCATED);
+
+	__u32 srh_len = pe->srh_len;
+	if (srh_len > sizeof(pe->srh) || (srh_len && (srh_len - 8) % 16))
+		return policy_drop(pe, SRV6_DROP_BAD_ENTRY);
+	__u32 encap_len = IP6_LEN + srh_len;
+	__u32 out_len = l3_len + encap_len;
+	if (out_len - IP6_LEN > 0xffff)
+		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+
+	/* Route by the first SID before touching the frame. */
+	struct bpf_fib_lookup fib = {};
+	__u32 fib_flags = 0;
+	fib.family = AF_INET6;
+	fib.ifindex = ctx_ifindex(ctx, xdp);
+	fib.flowinfo = flowinfo & bpf_htonl(0x0FFFFFFF);
+	fib.tot_len = out_len;
+	__builtin_memcpy(fib.ipv6_dst, pe->dst, 16);
+	if (pe->has_src)
+		__builtin_memcpy(fib.ipv6_src, pe->src, 16);
+	else
+		fib_flags |= BPF_FIB_LOOKUP_SRC;
+	long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), fib_flags);
+	struct plan p = plan_forward(ctx, xdp, &fib, rc, hop_limit, true, encap_len);
+	if (!pe->has_src && rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
+	    rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {
+		/* no source address to write: the kernel could not route it either */
+		p.kind = PLAN_DROP;
+		p.reason = SRV6_DROP_NO_ROUTE;
+	}
+	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH)
+		count_reason(p.reason);
+	if (xdp && p.kind != PLAN_FWD)
+		return V_PASS; /* unchanged: the TC program finishes it */
+	if (p.kind == PLAN_DROP) {
+		count_slot(&policy_stats, pe->stats_idx, 0, false);
+		return V_DROP;
+	}
+
+	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len) || grow_head(ctx, xdp, encap_len, inner_v6))
+		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+
+	data = ctx_data(ctx, xdp);
+	end = ctx_data_end(ctx, xdp);
+	struct ethhdr *eth = data;
+	struct ipv6hdr *out = (void *)(eth + 1);
+	if ((void *)(out + 1) > end)
+		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+	eth->h_proto = bpf_htons(ETH_P_IPV6);
+	*(__be32 *)out = flowinfo;
+	out->payload_len = bpf_htons(out_len - IP6_LEN);
+	out->nexthdr = srh_len ? IPPROTO_ROUTING : (inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
+	out->hop_limit = hop_limit;
+	__builtin_memcpy(&out->saddr, pe->has_src ? pe->src : (__u8 *)fib.ipv6_src, 16);
+	__builtin_memcpy(&out->daddr, pe->dst, 16);
+
+	if (srh_len) {
+		__u8 *srh = (void *)(out + 1);
+		if ((void *)(srh + 8) > end)
+			return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+		__builtin_memcpy(srh, pe->srh, 8);
+		srh[0] = inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+		for (__u32 i = 0; i < SRV6_MAX_SEGS; i++) {
+			if (8 + i * 16 >= srh_len)
+				break;
+			__u8 *seg = srh + 8 + i * 16;
+			if ((void *)(seg + 16) > end)
+				return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+			__builtin_memcpy(seg, pe->srh + 8 + i * 16, 16);
+		}
+	}
+
+	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH ||
+		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE);
+	count_slot(&policy_stats, pe->stats_idx, out_len, ok);
+	return execute(ctx, xdp, &fib, p);
+}
+
+#endif /* SRV6_ENCAP_H */

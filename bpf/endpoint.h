@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The steps shared by End, End.X and End.T: find and validate the SRH,
+ * advance it (SL -= 1, DA = segments[SL]), route, forward. What differs is
+ * only the route, which each behaviour's file sets in its route function. */
+#ifndef SRV6_ENDPOINT_H
+#define SRV6_ENDPOINT_H
+
+#include "fwd.h"
+#include "parse.h"
+
+/* How a behaviour routes the packet after the SRH advanced. */
+struct route {
+	__u32 flags;     /* bpf_fib_lookup flags */
+	bool main_table; /* the kernel itself would use the main table */
+};
+
+typedef void (*route_fn)(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib,
+			 struct route *r);
+
+INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason)
+{
+	count_reason(reason);
+	count_slot(&sid_stats, e->stats_idx, 0, false);
+	return V_DROP;
+}
+
+INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_entry *e,
+			     route_fn set_route)
+{
+	struct ipv6hdr *ip6 = ipv6_header(ctx, xdp);
+	if (!ip6)
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
+	__u32 l3_len = IP6_LEN + bpf_ntohs(ip6->payload_len);
+	if (ETH_LEN + l3_len > ctx_len(ctx, xdp))
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
+	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
+
+	struct srh_loc loc;
+	int err = find_srh(ctx, xdp, &loc);
+	if (!err)
+		err = validate_srh(ctx, xdp, &loc);
+	if (err)
+		return sid_drop(e, err);
+
+	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
+	if (loc.off > MAX_HDR_OFF)
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
+	struct ipv6_sr_hdr *srh = data + loc.off;
+	ip6 = data + ETH_LEN;
+	if ((void *)(srh + 1) > end || (void *)(ip6 + 1) > end)
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
+	__u8 sl = srh->segments_left - 1;
+	struct in6_addr *next = (void *)(srh + 1) + ((__u32)sl << 4);
+	if ((void *)(next + 1) > end)
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
+
+	struct bpf_fib_lookup fib = {};
+	struct route r = {0, true};
+	fib_init(&fib, ctx, xdp, ip6, l3_len);
+	__builtin_memcpy(fib.ipv6_dst, next, 16);
+	set_route(e, &fib, &r);
+	long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
+	struct plan p = plan_forward(ctx, xdp, &fib, rc, ip6->hop_limit, r.main_table, 0);
+
+	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH)
+		count_reason(p.reason);
+	if (xdp && p.kind != PLAN_FWD)
+		return V_PASS; /* unchanged: the TC program finishes it */
+
+	srh->segments_left = sl;
+	__builtin_memcpy(&ip6->daddr, next, 16);
+	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH ||
+		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE);
+	count_slot(&sid_stats, e->stats_idx, l3_len, ok);
+	return execute(ctx, xdp, &fib, p);
+}
+
+#endif /* SRV6_ENDPOINT_H */

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Forwarding: what to do with a packet once its SRv6 processing is known,
+ * and doing it. XDP decides before touching the frame, so a packet it cannot
+ * finish goes up unchanged; the TC program (also on ingress) then processes
+ * it and either finishes it (redirect, redirect_neigh) or hands the processed
+ * packet to the kernel's forwarding, which sends the ICMP errors. */
+#ifndef SRV6_FWD_H
+#define SRV6_FWD_H
+
+#include <linux/if_ether.h>
+#include <linux/ipv6.h>
+#include "ctx.h"
+#include "counters.h"
+
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+enum plan_kind {
+	PLAN_FWD,    /* rewrite MACs, decrement hop limit, redirect */
+	PLAN_NEIGH,  /* TC: decrement, let the kernel resolve the neighbour */
+	PLAN_KERNEL, /* the kernel forwards it (ICMP errors, local delivery) */
+	PLAN_DROP,
+};
+
+struct plan {
+	enum plan_kind kind;
+	__u32 reason; /* enum srv6_reason for PLAN_KERNEL / PLAN_DROP */
+};
+
+/* Maps a FIB result to a plan. main_table: the kernel would route this
+ * packet through the main table itself, so handing the processed packet to
+ * it is exact even when there is no route (it sends Unreachable); for a
+ * table or next hop of the SID's own, no route means drop. */
+INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup *fib,
+				long rc, __u8 hop_limit, bool main_table, __s32 len_diff)
+{
+	struct plan p = {PLAN_KERNEL, SRV6_PASS_KERNEL_ROUTE};
+
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		if (hop_limit <= 1) {
+			p.reason = SRV6_PASS_HOP_LIMIT;
+		} else if (xdp && !bpf_map_lookup_elem(&tx_ports, &fib->ifindex)) {
+			p.reason = SRV6_PASS_SKB_EGRESS;
+		} else {
+			p.kind = PLAN_FWD;
+		}
+		return p;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		p.reason = SRV6_PASS_TOO_BIG;
+		return p;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		p.reason = SRV6_PASS_NO_NEIGH;
+		if (xdp || fib->ifindex == 0)
+			return p;
+		if (hop_limit <= 1) {
+			p.reason = SRV6_PASS_HOP_LIMIT;
+			return p;
+		}
+		/* the FIB checks the MTU only when it finds a neighbour */
+		__u32 mtu_len = 0;
+		if (bpf_check_mtu(ctx, fib->ifindex, &mtu_len, len_diff, 0)) {
+			p.reason = SRV6_PASS_TOO_BIG;
+			return p;
+		}
+		p.kind = PLAN_NEIGH;
+		return p;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		if (xdp || main_table)
+			return p;
+		p.kind = PLAN_DROP;
+		p.reason = SRV6_DROP_NO_ROUTE;
+		return p;
+	default: /* local delivery, forwarding off, lwtunnel route, ... */
+		return p;
+	}
+}
+
+/* Carries out a plan on a frame whose SRv6 processing is written: the IPv6
+ * header (outer one after encapsulation) is at ETH_LEN. TC only for NEIGH
+ * and KERNEL; XDP only ever executes PLAN_FWD. */
+INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fib,
+			    struct plan p)
+{
+	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+	if ((void *)(ip6 + 1) > end)
+		return V_DROP;
+	if (p.kind == PLAN_KERNEL)
+		return V_KERNEL;
+	if (p.kind == PLAN_DROP)
+		return V_DROP;
+	ip6->hop_limit--;
+	if (p.kind == PLAN_NEIGH) {
+		struct bpf_redir_neigh nh = {.nh_family = AF_INET6};
+		__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
+		return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0) == TC_ACT_REDIRECT
+			       ? V_REDIRECT : V_DROP;
+	}
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	if (xdp)
+		return bpf_redirect_map(&tx_ports, fib->ifindex, 0) == XDP_REDIRECT ? V_REDIRECT
+										 : V_DROP;
+	return bpf_redirect(fib->ifindex, 0) == TC_ACT_REDIRECT ? V_REDIRECT : V_DROP;
+}
+
+/* The FIB query for an IPv6 packet heading to dst. */
+INLINE void fib_init(struct bpf_fib_lookup *fib, void *ctx, const bool xdp,
+		     const struct ipv6hdr *ip6, __u32 tot_len)
+{
+	fib->family = AF_INET6;
+	fib->ifindex = ctx_ifindex(ctx, xdp);
+	fib->flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0FFFFFFF);
+	fib->tot_len = tot_len;
+	__builtin_memcpy(fib->ipv6_src, &ip6->saddr, 16);
+}
+
+#endif /* SRV6_FWD_H */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The ABI shared by the BPF datapath and the C++ control plane: map keys,
+ * map values and enums. Written once; both sides include this file. */
+#ifndef SRV6_ABI_H
+#define SRV6_ABI_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <stddef.h>
+#endif
+
+#define SRV6_MAX_SEGS 16
+/* Capacity of the SID and policy tables (and of their counter arrays). */
+#define SRV6_MAX_SIDS (1u << 16)
+#define SRV6_MAX_POLICIES (1u << 16)
+#define SRV6_MAX_TX_PORTS 256
+
+/* Behaviours. One entry per behaviour; values are stable (they live in
+ * pinned maps across restarts), so new behaviours only append. */
+enum srv6_action {
+	SRV6_ACTION_UNSPEC = 0,
+	SRV6_ACTION_END = 1,
+	SRV6_ACTION_END_X = 2,
+	SRV6_ACTION_END_T = 3,
+	SRV6_ACTION__MAX,
+};
+
+/* Head-end modes (kernel seg6 encap modes). */
+enum srv6_encap_mode {
+	SRV6_ENCAP_UNSPEC = 0,
+	SRV6_ENCAP = 1,     /* H.Encaps */
+	SRV6_ENCAP_RED = 2, /* H.Encaps.Red */
+	SRV6_ENCAP__MAX,
+};
+
+/* Why a packet was dropped or handed to the kernel. Global per-CPU array
+ * indexed by this enum. DROP_* never reach the wire; PASS_* leave the fast
+ * path unchanged (XDP) or processed (TC) so the kernel finishes them. */
+enum srv6_reason {
+	SRV6_DROP_TRUNCATED = 0,   /* headers cut short */
+	SRV6_DROP_MALFORMED_SRH,   /* fails the kernel's seg6_validate_srh */
+	SRV6_DROP_NO_SRH,          /* End* without SRH */
+	SRV6_DROP_SL_ZERO,         /* End* with segments_left == 0 */
+	SRV6_DROP_NO_ROUTE,        /* FIB: unreachable, blackhole, prohibit */
+	SRV6_DROP_ENCAP_FAILED,    /* no headroom / helper failure */
+	SRV6_DROP_BAD_ENTRY,       /* map entry with an unknown action/mode */
+	SRV6_DROP_TOO_MANY_EXT,    /* more extension headers or TLVs than walked */
+	SRV6_PASS_HOP_LIMIT,       /* hop limit <= 1: kernel sends Time Exceeded */
+	SRV6_PASS_TOO_BIG,         /* over egress MTU: kernel sends Packet Too Big */
+	SRV6_PASS_NO_NEIGH,        /* neighbour unresolved: kernel resolves it */
+	SRV6_PASS_KERNEL_ROUTE,    /* FIB: local, unreachable, lwtunnel...: kernel routes it */
+	SRV6_PASS_SKB_EGRESS,      /* egress not an XDP tx port: TC/skb path */
+	SRV6_PASS_UNSUPPORTED,     /* needs something XDP cannot do */
+	SRV6_REASON__MAX,
+};
+
+/* LPM trie key on the IPv6 destination: a /128 SID or a locator prefix. */
+struct srv6_sid_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Attributes of one SID (the kernel's seg6local route). */
+struct srv6_sid_entry {
+	__u32 action;    /* enum srv6_action */
+	__u32 stats_idx; /* slot in sid_stats */
+	__u32 table;     /* End.T: routing table id */
+	__u32 oif;       /* End.X: egress ifindex, 0 = any */
+	__u8 nh6[16];    /* End.X: next hop */
+};
+
+/* LPM trie keys on the inner destination of a head-end policy. */
+struct srv6_policy4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct srv6_policy6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* A head-end policy. The loader prebuilds the SRH in wire order, as the
+ * kernel's seg6 tunnel state does, so the datapath copies it verbatim and
+ * fills in only the SRH's next header. */
+struct srv6_policy_entry {
+	__u32 mode;      /* enum srv6_encap_mode */
+	__u32 stats_idx; /* slot in policy_stats */
+	__u16 srh_len;   /* bytes of srh[] in use, 0 = no SRH (Red, 1 SID) */
+	__u8 has_src;    /* src set; else the FIB picks the egress address */
+	__u8 pad;
+	__u32 pad2;
+	__u8 src[16];    /* outer source */
+	__u8 dst[16];    /* outer destination: the first segment */
+	__u8 srh[8 + 16 * SRV6_MAX_SEGS];
+};
+
+/* Per-CPU counters of one SID or policy, as the kernel's `count`:
+ * packets/bytes processed without error (bytes = IPv6 length, no L2),
+ * errors for the rest. */
+struct srv6_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 errors;
+};
+
+#endif /* SRV6_ABI_H */

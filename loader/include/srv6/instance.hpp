@@ -1,0 +1,83 @@
+// One datapath instance: its pinned maps under
+// /sys/fs/bpf/srv6/net<netns inode>/<name>/, its programs and attachments.
+// srv6ctl, srv6d and the tests all drive the datapath through this class.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "srv6/config.hpp"
+
+namespace srv6 {
+
+enum class Hook { Xdp, Tc };
+enum class XdpMode { Auto, Native, Generic };  // Auto: native, else generic
+
+struct SidInfo {
+  SidConfig config;
+  Counters counters;
+};
+struct PolicyInfo {
+  PolicyConfig config;
+  Counters counters;
+};
+using ReasonCounts = std::array<uint64_t, SRV6_REASON__MAX>;
+
+class Instance {
+ public:
+  // Opens the instance of this network namespace, creating and pinning its
+  // maps on first use. bpffs must be mounted.
+  static Instance open(const std::string& name = "default");
+  // Root of the pins, e.g. /sys/fs/bpf/srv6/net4026531840/default.
+  static std::string pin_dir_for(const std::string& name);
+
+  Instance(Instance&&) noexcept;
+  Instance& operator=(Instance&&) noexcept;
+  ~Instance();
+
+  const std::string& name() const;
+  const std::string& pin_dir() const;
+
+  // Attach to a device. XDP also installs the TC ingress program, which
+  // finishes what XDP hands to the kernel. xdp_egress: the device may be an
+  // XDP redirect target (its peer accepts XDP frames); otherwise packets to
+  // it leave through the TC/skb path.
+  void attach(const std::string& dev, Hook hook, XdpMode mode = XdpMode::Auto,
+              bool xdp_egress = true);
+  void detach(const std::string& dev);
+
+  // Refuses (Error) an invalid config or a duplicate SID/prefix; changes
+  // nothing on refusal.
+  void add_sid(const SidConfig& c);
+  void del_sid(const Prefix6& sid);
+  std::vector<SidInfo> sids() const;
+
+  void add_policy(const PolicyConfig& c);
+  void del_policy(const Prefix& prefix);
+  std::vector<PolicyInfo> policies() const;
+
+  ReasonCounts reasons() const;
+  void reset_stats();
+
+  // Loads the XDP and TC programs against the pinned maps without attaching
+  // them (packet tests run them with BPF_PROG_TEST_RUN).
+  int xdp_prog_fd();
+  int tc_prog_fd();
+
+  // Unpins every map of this instance (the next open starts empty).
+  void destroy();
+
+ private:
+  struct Impl;
+  explicit Instance(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Looks up an interface in the current namespace; Error when missing.
+uint32_t ifindex_of(const std::string& dev);
+std::string ifname_of(uint32_t ifindex);
+
+}  // namespace srv6

@@ -1,0 +1,195 @@
+// Parsers, formatters, names and validation of SID and policy configs.
+// Every refusal throws Error with one line naming the offending value.
+#include "srv6/config.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+
+namespace srv6 {
+namespace {
+
+bool is_zero(const uint8_t* a, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (a[i]) return false;
+  return true;
+}
+bool is_unspec(const Addr6& a) { return is_zero(a.data(), a.size()); }
+bool is_multicast(const Addr6& a) { return a[0] == 0xff; }
+bool is_link_local(const Addr6& a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; }
+
+// True when a bit at or beyond `len` is set: iproute2 refuses such prefixes
+// ("fc00::1/64") rather than silently masking them.
+bool host_bits_set(const uint8_t* a, size_t bytes, unsigned len) {
+  for (unsigned bit = len; bit < bytes * 8; bit++)
+    if (a[bit / 8] & (0x80 >> (bit % 8))) return true;
+  return false;
+}
+
+// Splits "ADDR[/LEN]"; LEN must be plain decimal within 0..max.
+unsigned split_len(std::string_view text, unsigned max, std::string& addr) {
+  size_t slash = text.find('/');
+  addr = std::string(text.substr(0, slash));
+  if (slash == std::string_view::npos) return max;
+  std::string_view digits = text.substr(slash + 1);
+  unsigned len = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+    throw Error("invalid prefix length in " + std::string(text));
+  if (len > max)
+    throw Error("prefix length " + std::string(digits) + " out of range (0.." +
+                std::to_string(max) + ") in " + std::string(text));
+  return len;
+}
+
+template <typename A>
+std::string format_addr(int af, const A& a) {
+  char buf[INET6_ADDRSTRLEN];
+  return inet_ntop(af, a.data(), buf, sizeof buf) ? buf : "?";
+}
+
+// "End.X: nh6 ff02::1 must not be multicast", "src must not be ::"
+void check_unicast(const Addr6& a, const std::string& what) {
+  if (is_unspec(a)) throw Error(what + " must not be ::");
+  if (is_multicast(a)) throw Error(what + " " + format_addr6(a) + " must not be multicast");
+}
+
+}  // namespace
+
+Addr6 parse_addr6(std::string_view text) {
+  Addr6 a{};
+  if (inet_pton(AF_INET6, std::string(text).c_str(), a.data()) != 1)
+    throw Error("invalid IPv6 address: " + std::string(text));
+  return a;
+}
+
+Prefix6 parse_prefix6(std::string_view text) {
+  std::string addr;
+  unsigned len = split_len(text, 128, addr);
+  Prefix6 p;
+  if (inet_pton(AF_INET6, addr.c_str(), p.addr.data()) != 1)
+    throw Error("invalid IPv6 prefix: " + std::string(text));
+  if (host_bits_set(p.addr.data(), 16, len))
+    throw Error("host bits set beyond /" + std::to_string(len) + " in " + std::string(text));
+  p.len = static_cast<uint8_t>(len);
+  return p;
+}
+
+Prefix parse_prefix(std::string_view text) {
+  if (text.find(':') != std::string_view::npos) return parse_prefix6(text);
+  std::string addr;
+  unsigned len = split_len(text, 32, addr);
+  Prefix4 p;
+  if (inet_pton(AF_INET, addr.c_str(), p.addr.data()) != 1)
+    throw Error("invalid IPv4 prefix: " + std::string(text));
+  if (host_bits_set(p.addr.data(), 4, len))
+    throw Error("host bits set beyond /" + std::to_string(len) + " in " + std::string(text));
+  p.len = static_cast<uint8_t>(len);
+  return p;
+}
+
+std::string format_addr6(const Addr6& a) { return format_addr(AF_INET6, a); }
+
+std::string format_prefix6(const Prefix6& p) {
+  return format_addr6(p.addr) + "/" + std::to_string(p.len);
+}
+
+std::string format_prefix(const Prefix& p) {
+  if (auto* p6 = std::get_if<Prefix6>(&p)) return format_prefix6(*p6);
+  const auto& p4 = std::get<Prefix4>(p);
+  return format_addr(AF_INET, p4.addr) + "/" + std::to_string(p4.len);
+}
+
+std::string_view action_name(srv6_action a) {
+  switch (a) {
+    case SRV6_ACTION_END: return "End";
+    case SRV6_ACTION_END_X: return "End.X";
+    case SRV6_ACTION_END_T: return "End.T";
+    case SRV6_ACTION_UNSPEC:
+    case SRV6_ACTION__MAX: break;
+  }
+  return "unknown";
+}
+
+std::optional<srv6_action> action_from_name(std::string_view name) {
+  for (auto a : {SRV6_ACTION_END, SRV6_ACTION_END_X, SRV6_ACTION_END_T})
+    if (action_name(a) == name) return a;
+  return std::nullopt;
+}
+
+std::string_view encap_mode_name(srv6_encap_mode m) {
+  switch (m) {
+    case SRV6_ENCAP: return "encap";
+    case SRV6_ENCAP_RED: return "encap.red";
+    case SRV6_ENCAP_UNSPEC:
+    case SRV6_ENCAP__MAX: break;
+  }
+  return "unknown";
+}
+
+std::optional<srv6_encap_mode> encap_mode_from_name(std::string_view name) {
+  for (auto m : {SRV6_ENCAP, SRV6_ENCAP_RED})
+    if (encap_mode_name(m) == name) return m;
+  return std::nullopt;
+}
+
+std::string_view reason_name(srv6_reason r) {
+  switch (r) {
+    case SRV6_DROP_TRUNCATED: return "truncated";
+    case SRV6_DROP_MALFORMED_SRH: return "malformed_srh";
+    case SRV6_DROP_NO_SRH: return "no_srh";
+    case SRV6_DROP_SL_ZERO: return "sl_zero";
+    case SRV6_DROP_NO_ROUTE: return "no_route";
+    case SRV6_DROP_ENCAP_FAILED: return "encap_failed";
+    case SRV6_DROP_BAD_ENTRY: return "bad_entry";
+    case SRV6_DROP_TOO_MANY_EXT: return "too_many_ext";
+    case SRV6_PASS_HOP_LIMIT: return "hop_limit";
+    case SRV6_PASS_TOO_BIG: return "too_big";
+    case SRV6_PASS_NO_NEIGH: return "no_neigh";
+    case SRV6_PASS_KERNEL_ROUTE: return "kernel_route";
+    case SRV6_PASS_SKB_EGRESS: return "skb_egress";
+    case SRV6_PASS_UNSUPPORTED: return "unsupported";
+    case SRV6_REASON__MAX: break;
+  }
+  return "unknown";  // no default: -Wswitch flags a reason added to the ABI
+}
+
+void validate(const SidConfig& c) {
+  check_unicast(c.sid.addr, "SID " + format_prefix6(c.sid));
+  if (!action_from_name(action_name(c.action)))
+    throw Error("unknown action " + std::to_string(c.action) + " for SID " + format_prefix6(c.sid));
+  const std::string act(action_name(c.action));
+  // The parser keeps the oif as a name until main resolves it, so either
+  // field means "oif given".
+  bool has_oif = c.oif != 0 || !c.oif_name.empty();
+  std::string oif_text = c.oif_name.empty() ? std::to_string(c.oif) : c.oif_name;
+
+  if (c.action != SRV6_ACTION_END_X) {
+    if (c.nh6) throw Error(act + ": nh6 " + format_addr6(*c.nh6) + " not allowed (End.X only)");
+    if (has_oif) throw Error(act + ": oif " + oif_text + " not allowed (End.X only)");
+  }
+  if (c.action != SRV6_ACTION_END_T && c.table)
+    throw Error(act + ": table " + std::to_string(c.table) + " not allowed (End.T only)");
+
+  if (c.action == SRV6_ACTION_END_X) {
+    if (!c.nh6) throw Error("End.X needs nh6");
+    check_unicast(*c.nh6, "End.X: nh6");
+    // A link-local next hop is ambiguous without the link it lives on.
+    if (is_link_local(*c.nh6) && !has_oif)
+      throw Error("End.X: link-local nh6 " + format_addr6(*c.nh6) + " needs oif");
+  }
+  if (c.action == SRV6_ACTION_END_T && c.table == 0) throw Error("End.T needs table (1..4294967295)");
+}
+
+void validate(const PolicyConfig& c) {
+  if (!encap_mode_from_name(encap_mode_name(c.mode)))
+    throw Error("unknown mode " + std::to_string(c.mode) + " for policy " + format_prefix(c.prefix));
+  if (c.segs.empty()) throw Error("no SIDs (segs is empty) for policy " + format_prefix(c.prefix));
+  if (c.segs.size() > SRV6_MAX_SEGS)
+    throw Error("too many SIDs: " + std::to_string(c.segs.size()) + " (at most " +
+                std::to_string(SRV6_MAX_SEGS) + ")");
+  for (const auto& s : c.segs) check_unicast(s, "segs: SID");
+  if (c.src) check_unicast(*c.src, "src");
+}
+
+}  // namespace srv6

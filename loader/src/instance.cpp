@@ -1,0 +1,508 @@
+#include "srv6/instance.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include "srv6_dp.skel.h"
+#include "srv6/netns.hpp"
+
+namespace srv6 {
+namespace {
+
+constexpr const char* kBpffs = "/sys/fs/bpf";
+// The TC filter's identity on clsact ingress, so detach finds ours.
+constexpr uint32_t kTcHandle = 0x5336;  // "S6"
+constexpr uint32_t kTcPriority = 1;
+// Maps pinned per instance; the order of the Maps struct below.
+constexpr const char* kMapNames[] = {"sids",      "policies4",    "policies6", "sid_stats",
+                                     "policy_stats", "reason_stats", "tx_ports"};
+
+// libbpf and libxdp print to stderr by default; keep their last line for
+// our error messages instead, and print everything with SRV6_DEBUG set.
+thread_local std::string last_lib_message;
+int lib_print(const char* fmt, va_list ap) {
+  char buf[512];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  std::string line(buf);
+  while (!line.empty() && line.back() == '\n') line.pop_back();
+  if (!line.empty()) last_lib_message = line;
+  if (getenv("SRV6_DEBUG")) fprintf(stderr, "%s\n", line.c_str());
+  return 0;
+}
+int libbpf_print(enum libbpf_print_level, const char* fmt, va_list ap) { return lib_print(fmt, ap); }
+int libxdp_print(enum libxdp_print_level, const char* fmt, va_list ap) { return lib_print(fmt, ap); }
+
+void install_printers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    libbpf_set_print(libbpf_print);
+    libxdp_set_print(libxdp_print);
+  });
+}
+
+std::string errstr(int err) {
+  std::string s = std::strerror(err < 0 ? -err : err);
+  if (!last_lib_message.empty()) s += " (" + last_lib_message + ")";
+  return s;
+}
+
+void check_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 ||
+      !std::all_of(name.begin(), name.end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }))
+    throw Error("instance name '" + name + "': use 1-64 letters, digits, '-' or '_'");
+}
+
+void check_bpffs() {
+  struct statfs st {};
+  if (statfs(kBpffs, &st) != 0 || st.f_type != BPF_FS_MAGIC)
+    throw Error(std::string("bpffs is not mounted at ") + kBpffs +
+                " (mount -t bpf bpf /sys/fs/bpf)");
+}
+
+// Sum of a per-CPU srv6_counters slot.
+Counters read_counters(int fd, uint32_t idx) {
+  int ncpu = libbpf_num_possible_cpus();
+  std::vector<srv6_counters> v(ncpu);
+  Counters c;
+  if (bpf_map_lookup_elem(fd, &idx, v.data()) != 0) return c;
+  for (auto& x : v) {
+    c.packets += x.packets;
+    c.bytes += x.bytes;
+    c.errors += x.errors;
+  }
+  return c;
+}
+
+void zero_counters(int fd, uint32_t idx) {
+  std::vector<srv6_counters> v(libbpf_num_possible_cpus());
+  bpf_map_update_elem(fd, &idx, v.data(), BPF_ANY);
+}
+
+// Walks every key of a map.
+template <typename Key, typename F>
+void for_each_key(int fd, F&& f) {
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    f(key);
+    prev = &key;
+  }
+}
+
+// The SRH of a policy in wire order (RFC 8754 2: segments[0] is the last
+// segment). Reduced encap leaves the first SID out (it is only the DA), so
+// segments_left = last_entry + 1, and a single SID needs no SRH at all.
+void build_srh(const PolicyConfig& c, srv6_policy_entry& e) {
+  size_t n = c.segs.size();
+  bool reduced = c.mode == SRV6_ENCAP_RED;
+  size_t in_srh = reduced ? n - 1 : n;
+  std::memcpy(e.dst, c.segs[0].data(), 16);
+  if (in_srh == 0) {
+    e.srh_len = 0;
+    return;
+  }
+  e.srh_len = 8 + 16 * in_srh;
+  e.srh[0] = 0;                                // next header: per packet
+  e.srh[1] = static_cast<uint8_t>(2 * in_srh);  // hdrlen in 8-octet units
+  e.srh[2] = 4;                                // routing type: SRH
+  e.srh[3] = static_cast<uint8_t>(n - 1);      // segments_left
+  e.srh[4] = static_cast<uint8_t>(in_srh - 1);  // last_entry
+  for (size_t i = 0; i < in_srh; i++) std::memcpy(e.srh + 8 + 16 * i, c.segs[n - 1 - i].data(), 16);
+}
+
+PolicyConfig policy_from_entry(const Prefix& prefix, const srv6_policy_entry& e) {
+  PolicyConfig c;
+  c.prefix = prefix;
+  c.mode = static_cast<srv6_encap_mode>(e.mode);
+  Addr6 first;
+  std::memcpy(first.data(), e.dst, 16);
+  c.segs.push_back(first);
+  if (e.srh_len) {
+    size_t in_srh = (e.srh_len - 8) / 16;
+    // wire order is reversed; the reduced SRH has no copy of the first SID
+    size_t skip = c.mode == SRV6_ENCAP_RED ? 0 : 1;
+    for (size_t i = in_srh - skip; i-- > 0;) {
+      Addr6 a;
+      std::memcpy(a.data(), e.srh + 8 + 16 * i, 16);
+      c.segs.push_back(a);
+    }
+  }
+  if (e.has_src) {
+    Addr6 s;
+    std::memcpy(s.data(), e.src, 16);
+    c.src = s;
+  }
+  return c;
+}
+
+struct ClosedSkel {
+  void operator()(srv6_dp* s) const { srv6_dp__destroy(s); }
+};
+
+}  // namespace
+
+struct Instance::Impl {
+  std::string name, dir;
+  std::unique_ptr<srv6_dp, ClosedSkel> skel;  // loaded on demand (attach, prog fds)
+  int fd[std::size(kMapNames)] = {-1, -1, -1, -1, -1, -1, -1};
+  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, TX_PORTS };
+
+  ~Impl() {
+    for (int f : fd)
+      if (f >= 0) close(f);
+  }
+
+  // Loads the object; libbpf reuses the maps pinned under dir, or creates
+  // and pins them. Programs live while the skeleton does or while attached.
+  void load() {
+    if (skel) return;
+    DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir.c_str());
+    srv6_dp* s = srv6_dp__open_opts(&opts);
+    if (!s) throw Error("cannot open BPF object: " + errstr(errno));
+    skel.reset(s);
+    int err = srv6_dp__load(s);
+    if (err) {
+      skel.reset();
+      throw Error("cannot load BPF programs (pinned maps in " + dir +
+                  " from an incompatible version? delete them): " + errstr(err));
+    }
+  }
+
+  void open_maps() {
+    bool pinned = true;
+    for (auto* n : kMapNames) pinned = pinned && access((dir + "/" + n).c_str(), F_OK) == 0;
+    if (!pinned) load();
+    for (size_t i = 0; i < std::size(kMapNames); i++) {
+      fd[i] = bpf_obj_get((dir + "/" + kMapNames[i]).c_str());
+      if (fd[i] < 0) throw Error(dir + "/" + kMapNames[i] + ": " + errstr(errno));
+    }
+  }
+
+  uint32_t alloc_stats_slot(int map, int stats, uint32_t capacity) {
+    std::set<uint32_t> used;
+    auto collect = [&](const auto& key) {
+      srv6_policy_entry pe{};
+      srv6_sid_entry se{};
+      if (map == SIDS) {
+        if (bpf_map_lookup_elem(fd[map], &key, &se) == 0) used.insert(se.stats_idx);
+      } else if (bpf_map_lookup_elem(fd[map], &key, &pe) == 0) {
+        used.insert(pe.stats_idx);
+      }
+    };
+    if (map == SIDS) {
+      for_each_key<srv6_sid_key>(fd[SIDS], collect);
+    } else {  // both policy maps share policy_stats
+      map = POL4;
+      for_each_key<srv6_policy4_key>(fd[POL4], collect);
+      map = POL6;
+      for_each_key<srv6_policy6_key>(fd[POL6], collect);
+    }
+    uint32_t idx = 0;
+    while (used.count(idx)) idx++;
+    if (idx >= capacity) throw Error("table full (" + std::to_string(capacity) + " entries)");
+    zero_counters(fd[stats], idx);
+    return idx;
+  }
+};
+
+std::string Instance::pin_dir_for(const std::string& name) {
+  check_name(name);
+  return std::string(kBpffs) + "/srv6/net" + std::to_string(current_netns_inode()) + "/" + name;
+}
+
+Instance Instance::open(const std::string& name) {
+  install_printers();
+  auto impl = std::make_unique<Impl>();
+  impl->name = name;
+  impl->dir = pin_dir_for(name);
+  check_bpffs();
+  std::error_code ec;
+  std::filesystem::create_directories(impl->dir, ec);
+  if (ec) throw Error("cannot create " + impl->dir + ": " + ec.message());
+  impl->open_maps();
+  return Instance(std::move(impl));
+}
+
+Instance::Instance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Instance::Instance(Instance&&) noexcept = default;
+Instance& Instance::operator=(Instance&&) noexcept = default;
+Instance::~Instance() = default;
+
+const std::string& Instance::name() const { return impl_->name; }
+const std::string& Instance::pin_dir() const { return impl_->dir; }
+
+int Instance::xdp_prog_fd() {
+  impl_->load();
+  return bpf_program__fd(impl_->skel->progs.srv6_xdp);
+}
+
+int Instance::tc_prog_fd() {
+  impl_->load();
+  return bpf_program__fd(impl_->skel->progs.srv6_tc);
+}
+
+uint32_t ifindex_of(const std::string& dev) {
+  unsigned idx = if_nametoindex(dev.c_str());
+  if (!idx) throw Error("device " + dev + " not found");
+  return idx;
+}
+
+std::string ifname_of(uint32_t ifindex) {
+  char buf[IF_NAMESIZE] = {};
+  if (!if_indextoname(ifindex, buf)) return "if" + std::to_string(ifindex);
+  return buf;
+}
+
+namespace {
+
+void tc_attach(int ifindex, int prog_fd, const std::string& dev) {
+  DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+  int err = bpf_tc_hook_create(&hook);
+  if (err && err != -EEXIST) throw Error(dev + ": cannot create clsact: " + errstr(err));
+  DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE,
+                      .handle = kTcHandle, .priority = kTcPriority);
+  err = bpf_tc_attach(&hook, &opts);
+  if (err) throw Error(dev + ": cannot attach TC program: " + errstr(err));
+}
+
+// True when our TC filter was there.
+bool tc_detach(int ifindex) {
+  DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+  DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
+  return bpf_tc_detach(&hook, &opts) == 0;
+}
+
+bool is_ours(const xdp_program* p) {
+  const char* n = p ? xdp_program__name(p) : nullptr;
+  return n && std::strcmp(n, "srv6_xdp") == 0;
+}
+
+// Detaches our XDP program, alone or inside libxdp's dispatcher.
+bool xdp_detach(int ifindex) {
+  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
+  if (libxdp_get_error(mp)) return false;
+  bool done = false;
+  if (xdp_multiprog__is_legacy(mp)) {
+    if (is_ours(xdp_multiprog__main_prog(mp))) done = xdp_multiprog__detach(mp) == 0;
+  } else {
+    for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p;
+         p = xdp_multiprog__next_prog(p, mp)) {
+      if (is_ours(p)) {
+        done = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0) == 0;
+        break;
+      }
+    }
+  }
+  xdp_multiprog__close(mp);
+  return done;
+}
+
+}  // namespace
+
+void Instance::attach(const std::string& dev, Hook hook, XdpMode mode, bool xdp_egress) {
+  uint32_t ifindex = ifindex_of(dev);
+  impl_->load();
+  if (hook == Hook::Tc) {
+    tc_attach(ifindex, tc_prog_fd(), dev);
+    return;
+  }
+  // TC first: from the moment XDP runs, it hands packets it cannot finish
+  // to the TC program.
+  tc_attach(ifindex, tc_prog_fd(), dev);
+  // libxdp takes ownership of the fd it is given and closes it
+  xdp_program* prog = xdp_program__from_fd(fcntl(xdp_prog_fd(), F_DUPFD_CLOEXEC, 0));
+  if (libxdp_get_error(prog)) {
+    tc_detach(ifindex);
+    throw Error(dev + ": cannot use XDP program: " + errstr(libxdp_get_error(prog)));
+  }
+  xdp_detach(ifindex);  // replace an earlier instance of ours
+  int err = -EINVAL;
+  if (mode != XdpMode::Generic) err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+  if (err && mode != XdpMode::Native) err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
+  xdp_program__close(prog);
+  if (err) {
+    tc_detach(ifindex);
+    throw Error(dev + ": cannot attach XDP program: " + errstr(err));
+  }
+  if (xdp_egress) {
+    bpf_map_update_elem(impl_->fd[Impl::TX_PORTS], &ifindex, &ifindex, BPF_ANY);
+  } else {
+    bpf_map_delete_elem(impl_->fd[Impl::TX_PORTS], &ifindex);
+  }
+}
+
+void Instance::detach(const std::string& dev) {
+  uint32_t ifindex = ifindex_of(dev);
+  bool xdp = xdp_detach(ifindex);
+  bool tc = tc_detach(ifindex);
+  bpf_map_delete_elem(impl_->fd[Impl::TX_PORTS], &ifindex);
+  if (!xdp && !tc) throw Error(dev + ": no srv6 program attached");
+}
+
+void Instance::add_sid(const SidConfig& c) {
+  validate(c);
+  srv6_sid_key key{c.sid.len, {}};
+  std::memcpy(key.addr, c.sid.addr.data(), 16);
+  srv6_sid_entry e{};
+  if (bpf_map_lookup_elem(impl_->fd[Impl::SIDS], &key, &e) == 0)
+    throw Error("SID " + format_prefix6(c.sid) + " exists");
+  e.action = c.action;
+  e.table = c.table;
+  e.oif = c.oif;
+  if (c.nh6) std::memcpy(e.nh6, c.nh6->data(), 16);
+  e.stats_idx = impl_->alloc_stats_slot(Impl::SIDS, Impl::SID_STATS, SRV6_MAX_SIDS);
+  if (bpf_map_update_elem(impl_->fd[Impl::SIDS], &key, &e, BPF_NOEXIST))
+    throw Error("SID " + format_prefix6(c.sid) + ": " + errstr(errno));
+}
+
+void Instance::del_sid(const Prefix6& sid) {
+  srv6_sid_key key{sid.len, {}};
+  std::memcpy(key.addr, sid.addr.data(), 16);
+  if (bpf_map_delete_elem(impl_->fd[Impl::SIDS], &key))
+    throw Error("SID " + format_prefix6(sid) + " not found");
+}
+
+std::vector<SidInfo> Instance::sids() const {
+  std::vector<SidInfo> out;
+  for_each_key<srv6_sid_key>(impl_->fd[Impl::SIDS], [&](const srv6_sid_key& k) {
+    srv6_sid_entry e{};
+    if (bpf_map_lookup_elem(impl_->fd[Impl::SIDS], &k, &e)) return;
+    SidInfo i;
+    std::memcpy(i.config.sid.addr.data(), k.addr, 16);
+    i.config.sid.len = static_cast<uint8_t>(k.prefixlen);
+    i.config.action = static_cast<srv6_action>(e.action);
+    i.config.table = e.table;
+    i.config.oif = e.oif;
+    if (e.oif) i.config.oif_name = ifname_of(e.oif);
+    if (e.action == SRV6_ACTION_END_X) {
+      Addr6 nh;
+      std::memcpy(nh.data(), e.nh6, 16);
+      i.config.nh6 = nh;
+    }
+    i.counters = read_counters(impl_->fd[Impl::SID_STATS], e.stats_idx);
+    out.push_back(std::move(i));
+  });
+  std::sort(out.begin(), out.end(), [](const SidInfo& a, const SidInfo& b) {
+    return std::tie(a.config.sid.addr, a.config.sid.len) < std::tie(b.config.sid.addr, b.config.sid.len);
+  });
+  return out;
+}
+
+void Instance::add_policy(const PolicyConfig& c) {
+  validate(c);
+  srv6_policy_entry e{};
+  e.mode = c.mode;
+  if (c.src) {
+    e.has_src = 1;
+    std::memcpy(e.src, c.src->data(), 16);
+  }
+  build_srh(c, e);
+  auto add = [&](int map, const auto& key) {
+    srv6_policy_entry old{};
+    if (bpf_map_lookup_elem(impl_->fd[map], &key, &old) == 0)
+      throw Error("policy " + format_prefix(c.prefix) + " exists");
+    e.stats_idx = impl_->alloc_stats_slot(map, Impl::POL_STATS, SRV6_MAX_POLICIES);
+    if (bpf_map_update_elem(impl_->fd[map], &key, &e, BPF_NOEXIST))
+      throw Error("policy " + format_prefix(c.prefix) + ": " + errstr(errno));
+  };
+  if (auto* p4 = std::get_if<Prefix4>(&c.prefix)) {
+    srv6_policy4_key key{p4->len, {}};
+    std::memcpy(key.addr, p4->addr.data(), 4);
+    add(Impl::POL4, key);
+  } else {
+    auto& p6 = std::get<Prefix6>(c.prefix);
+    srv6_policy6_key key{p6.len, {}};
+    std::memcpy(key.addr, p6.addr.data(), 16);
+    add(Impl::POL6, key);
+  }
+}
+
+void Instance::del_policy(const Prefix& prefix) {
+  int rc;
+  if (auto* p4 = std::get_if<Prefix4>(&prefix)) {
+    srv6_policy4_key key{p4->len, {}};
+    std::memcpy(key.addr, p4->addr.data(), 4);
+    rc = bpf_map_delete_elem(impl_->fd[Impl::POL4], &key);
+  } else {
+    auto& p6 = std::get<Prefix6>(prefix);
+    srv6_policy6_key key{p6.len, {}};
+    std::memcpy(key.addr, p6.addr.data(), 16);
+    rc = bpf_map_delete_elem(impl_->fd[Impl::POL6], &key);
+  }
+  if (rc) throw Error("policy " + format_prefix(prefix) + " not found");
+}
+
+std::vector<PolicyInfo> Instance::policies() const {
+  std::vector<PolicyInfo> out;
+  auto add = [&](int map, const Prefix& prefix, const void* key) {
+    srv6_policy_entry e{};
+    if (bpf_map_lookup_elem(impl_->fd[map], key, &e)) return;
+    out.push_back({policy_from_entry(prefix, e), read_counters(impl_->fd[Impl::POL_STATS], e.stats_idx)});
+  };
+  for_each_key<srv6_policy4_key>(impl_->fd[Impl::POL4], [&](const srv6_policy4_key& k) {
+    Prefix4 p;
+    std::memcpy(p.addr.data(), k.addr, 4);
+    p.len = static_cast<uint8_t>(k.prefixlen);
+    add(Impl::POL4, p, &k);
+  });
+  for_each_key<srv6_policy6_key>(impl_->fd[Impl::POL6], [&](const srv6_policy6_key& k) {
+    Prefix6 p;
+    std::memcpy(p.addr.data(), k.addr, 16);
+    p.len = static_cast<uint8_t>(k.prefixlen);
+    add(Impl::POL6, p, &k);
+  });
+  return out;
+}
+
+ReasonCounts Instance::reasons() const {
+  ReasonCounts r{};
+  std::vector<uint64_t> v(libbpf_num_possible_cpus());
+  for (uint32_t i = 0; i < SRV6_REASON__MAX; i++) {
+    if (bpf_map_lookup_elem(impl_->fd[Impl::REASONS], &i, v.data())) continue;
+    for (auto x : v) r[i] += x;
+  }
+  return r;
+}
+
+void Instance::reset_stats() {
+  std::vector<uint64_t> zero(libbpf_num_possible_cpus());
+  for (uint32_t i = 0; i < SRV6_REASON__MAX; i++)
+    bpf_map_update_elem(impl_->fd[Impl::REASONS], &i, zero.data(), BPF_ANY);
+  for_each_key<srv6_sid_key>(impl_->fd[Impl::SIDS], [&](const srv6_sid_key& k) {
+    srv6_sid_entry e{};
+    if (!bpf_map_lookup_elem(impl_->fd[Impl::SIDS], &k, &e)) zero_counters(impl_->fd[Impl::SID_STATS], e.stats_idx);
+  });
+  auto zero_policy = [&](int map, const void* k) {
+    srv6_policy_entry e{};
+    if (!bpf_map_lookup_elem(impl_->fd[map], k, &e)) zero_counters(impl_->fd[Impl::POL_STATS], e.stats_idx);
+  };
+  for_each_key<srv6_policy4_key>(impl_->fd[Impl::POL4], [&](const auto& k) { zero_policy(Impl::POL4, &k); });
+  for_each_key<srv6_policy6_key>(impl_->fd[Impl::POL6], [&](const auto& k) { zero_policy(Impl::POL6, &k); });
+}
+
+void Instance::destroy() {
+  std::error_code ec;
+  for (auto* n : kMapNames) std::filesystem::remove(impl_->dir + "/" + n, ec);
+  std::filesystem::remove(impl_->dir, ec);
+  // the namespace's directory goes when its last instance does
+  std::filesystem::remove(std::filesystem::path(impl_->dir).parent_path(), ec);
+}
+
+}  // namespace srv6

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Every BPF map of the datapath, declared once. All are pinned by name under
+ * the instance's pin directory, so configuration and counters survive a
+ * reload or a restart of the control plane. */
+#ifndef SRV6_MAPS_H
+#define SRV6_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "srv6_abi.h"
+
+/* SID table: LPM on the IPv6 destination. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SRV6_MAX_SIDS);
+	__type(key, struct srv6_sid_key);
+	__type(value, struct srv6_sid_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sids SEC(".maps");
+
+/* Head-end policies: LPM on the inner IPv4 / IPv6 destination. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SRV6_MAX_POLICIES);
+	__type(key, struct srv6_policy4_key);
+	__type(value, struct srv6_policy_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} policies4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SRV6_MAX_POLICIES);
+	__type(key, struct srv6_policy6_key);
+	__type(value, struct srv6_policy_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} policies6 SEC(".maps");
+
+/* Counters, per CPU, indexed by the entry's stats_idx (loader-allocated). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SRV6_MAX_SIDS);
+	__type(key, __u32);
+	__type(value, struct srv6_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sid_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SRV6_MAX_POLICIES);
+	__type(key, __u32);
+	__type(value, struct srv6_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} policy_stats SEC(".maps");
+
+/* Drops and hand-offs by enum srv6_reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SRV6_REASON__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} reason_stats SEC(".maps");
+
+/* Devices XDP may redirect to (keyed by ifindex). A device missing here is
+ * reached through the TC/skb path: a veth whose peer runs no XDP program
+ * silently drops XDP frames, so only known-good egresses are listed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, SRV6_MAX_TX_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tx_ports SEC(".maps");
+
+#endif /* SRV6_MAPS_H */

@@ -1,0 +1,52 @@
+// A private network namespace for the packet tests: veth devices with fixed
+// MACs, static neighbours and routes, so every FIB lookup of the datapath
+// has a known answer. The namespace dies with the test process; the
+// instance's pinned maps are removed in TearDown.
+#pragma once
+
+#include <string>
+
+#include "builder.hpp"
+
+namespace fixture {
+
+// Ingress device (the ctx ifindex of every test run).
+inline const char* kIn = "in0";
+// Egress devices: name, its MAC, the next hop's MAC.
+inline const pkt::Mac kOut0Mac = pkt::mac("02:00:00:00:02:01");  // main table
+inline const pkt::Mac kNh0Mac = pkt::mac("02:00:00:00:02:02");
+inline const pkt::Mac kOut1Mac = pkt::mac("02:00:00:00:03:01");  // table 100, End.X
+inline const pkt::Mac kNh1Mac = pkt::mac("02:00:00:00:03:02");
+inline const pkt::Mac kOut2Mac = pkt::mac("02:00:00:00:04:01");  // MTU 1280
+inline const pkt::Mac kNh2Mac = pkt::mac("02:00:00:00:04:02");
+inline const pkt::Mac kInMac = pkt::mac("02:00:00:00:01:01");
+inline const pkt::Mac kSenderMac = pkt::mac("02:00:00:00:01:02");
+
+// Shell commands that build the namespace's devices, addresses and routes.
+inline const char* kSetup = R"(set -e
+ip link set lo up
+ip link add in0 address 02:00:00:00:01:01 type veth peer name in0p address 02:00:00:00:01:02
+ip link add out0 address 02:00:00:00:02:01 type veth peer name out0p address 02:00:00:00:02:02
+ip link add out1 address 02:00:00:00:03:01 type veth peer name out1p address 02:00:00:00:03:02
+ip link add out2 mtu 1280 address 02:00:00:00:04:01 type veth peer name out2p mtu 1280 address 02:00:00:00:04:02
+ip link add out3 address 02:00:00:00:05:01 type veth peer name out3p address 02:00:00:00:05:02
+for d in in0 in0p out0 out0p out1 out1p out2 out2p out3 out3p; do ip link set $d up; done
+sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
+ip -6 addr add fd00:1::1/64 dev in0 nodad
+ip -6 addr add fd00:2::1/64 dev out0 nodad
+ip -6 addr add fd00:3::1/64 dev out1 nodad
+ip -6 addr add fd00:4::1/64 dev out2 nodad
+ip -6 addr add fd00:5::1/64 dev out3 nodad
+ip -6 neigh add fd00:2::2 lladdr 02:00:00:00:02:02 dev out0 nud permanent
+ip -6 neigh add fd00:3::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
+ip -6 neigh add fe80::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
+ip -6 neigh add fd00:4::2 lladdr 02:00:00:00:04:02 dev out2 nud permanent
+ip -6 neigh add fd00:5::2 lladdr 02:00:00:00:05:02 dev out3 nud permanent
+ip -6 route add fc00::/16 via fd00:2::2 dev out0
+ip -6 route add fc00:99::/32 via fd00:2::99 dev out0
+ip -6 route add fc00:12::/32 via fd00:4::2 dev out2
+ip -6 route add fc00:77::/32 via fd00:5::2 dev out3
+ip -6 route add fc00::/16 via fd00:3::2 dev out1 table 100
+)";
+
+}  // namespace fixture

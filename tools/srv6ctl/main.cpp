@@ -1,0 +1,209 @@
+// srv6ctl: parses the command line (parse.cpp), then runs it against the
+// datapath instance of the chosen network namespace.
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "parse.hpp"
+#include "srv6/netns.hpp"
+
+namespace srv6 {
+namespace {
+
+// Ordered: keys print in insertion order ("sid" first, reasons in enum order).
+using json = nlohmann::ordered_json;
+using Row = std::vector<std::string>;
+
+// Columns padded to their widest cell, two spaces apart; empty cells as "-".
+void print_table(const Row& header, std::vector<Row> rows) {
+  std::vector<size_t> width(header.size());
+  rows.insert(rows.begin(), header);
+  for (auto& row : rows)
+    for (size_t i = 0; i < row.size(); i++) {
+      if (row[i].empty()) row[i] = "-";
+      width[i] = std::max(width[i], row[i].size());
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); i++) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+// The interface may be gone since the SID was added: show its index then.
+std::string oif_display(uint32_t ifindex) {
+  try {
+    std::string name = ifname_of(ifindex);
+    if (!name.empty()) return name;
+  } catch (const Error&) {
+  }
+  return std::to_string(ifindex);
+}
+
+Row counter_cells(const Counters& c) {
+  return {std::to_string(c.packets), std::to_string(c.bytes), std::to_string(c.errors)};
+}
+json counter_json(const Counters& c) {
+  return {{"packets", c.packets}, {"bytes", c.bytes}, {"errors", c.errors}};
+}
+const Row counter_header = {"PACKETS", "BYTES", "ERRORS"};
+
+std::string sid_attributes(const SidConfig& c) {
+  std::string s;
+  auto add = [&](const std::string& key, const std::string& value) {
+    s += (s.empty() ? "" : " ") + key + " " + value;
+  };
+  if (c.nh6) add("nh6", format_addr6(*c.nh6));
+  if (c.oif) add("oif", oif_display(c.oif));
+  if (c.table) add("table", std::to_string(c.table));
+  return s;
+}
+
+json sid_json(const SidInfo& s, bool stats) {
+  json j = {{"sid", format_prefix6(s.config.sid)}, {"action", action_name(s.config.action)}};
+  if (s.config.nh6) j["nh6"] = format_addr6(*s.config.nh6);
+  if (s.config.oif) j["oif"] = oif_display(s.config.oif);
+  if (s.config.table) j["table"] = s.config.table;
+  if (stats) j["stats"] = counter_json(s.counters);
+  return j;
+}
+
+json policy_json(const PolicyInfo& p, bool stats) {
+  json segs = json::array();
+  for (const auto& s : p.config.segs) segs.push_back(format_addr6(s));
+  json j = {{"prefix", format_prefix(p.config.prefix)},
+            {"mode", encap_mode_name(p.config.mode)},
+            {"segs", segs}};
+  if (p.config.src) j["src"] = format_addr6(*p.config.src);
+  if (stats) j["stats"] = counter_json(p.counters);
+  return j;
+}
+
+void show_sids(const std::vector<SidInfo>& sids, bool as_json, bool stats) {
+  if (as_json) {
+    json j = json::array();
+    for (const auto& s : sids) j.push_back(sid_json(s, stats));
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  Row header = {"SID", "ACTION", "ATTRIBUTES"};
+  if (stats) header.insert(header.end(), counter_header.begin(), counter_header.end());
+  std::vector<Row> rows;
+  for (const auto& s : sids) {
+    Row row = {format_prefix6(s.config.sid), std::string(action_name(s.config.action)),
+               sid_attributes(s.config)};
+    if (stats) {
+      Row c = counter_cells(s.counters);
+      row.insert(row.end(), c.begin(), c.end());
+    }
+    rows.push_back(row);
+  }
+  print_table(header, rows);
+}
+
+void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool stats) {
+  if (as_json) {
+    json j = json::array();
+    for (const auto& p : policies) j.push_back(policy_json(p, stats));
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  Row header = {"PREFIX", "MODE", "SEGS", "SRC"};
+  if (stats) header.insert(header.end(), counter_header.begin(), counter_header.end());
+  std::vector<Row> rows;
+  for (const auto& p : policies) {
+    std::string segs;
+    for (const auto& s : p.config.segs) segs += (segs.empty() ? "" : ",") + format_addr6(s);
+    Row row = {format_prefix(p.config.prefix), std::string(encap_mode_name(p.config.mode)), segs,
+               p.config.src ? format_addr6(*p.config.src) : ""};
+    if (stats) {
+      Row c = counter_cells(p.counters);
+      row.insert(row.end(), c.begin(), c.end());
+    }
+    rows.push_back(row);
+  }
+  print_table(header, rows);
+}
+
+// Runs one parsed command against the instance.
+struct Executor {
+  Instance& inst;
+  const cli::Globals& g;
+
+  void operator()(const cli::Help&) { std::cout << cli::usage(); }
+  void operator()(const cli::Attach& a) { inst.attach(a.dev, a.hook, a.mode, a.xdp_egress); }
+  void operator()(const cli::Detach& d) { inst.detach(d.dev); }
+  void operator()(const cli::SidAdd& s) {
+    SidConfig c = s.config;
+    if (!c.oif_name.empty()) c.oif = ifindex_of(c.oif_name);
+    inst.add_sid(c);
+  }
+  void operator()(const cli::SidDel& d) { inst.del_sid(d.sid); }
+  void operator()(const cli::SidShow& s) {
+    std::vector<SidInfo> sids = inst.sids();
+    if (s.sid) {
+      std::erase_if(sids, [&](const SidInfo& i) { return !(i.config.sid == *s.sid); });
+      if (sids.empty()) throw Error("sid show: no SID " + format_prefix6(*s.sid));
+    }
+    show_sids(sids, g.json, g.stats);
+  }
+  void operator()(const cli::PolicyAdd& p) { inst.add_policy(p.config); }
+  void operator()(const cli::PolicyDel& d) { inst.del_policy(d.prefix); }
+  void operator()(const cli::PolicyShow&) { show_policies(inst.policies(), g.json, g.stats); }
+  void operator()(const cli::Stats& s) {
+    if (s.reset) {
+      inst.reset_stats();
+      return;
+    }
+    ReasonCounts reasons = inst.reasons();
+    if (g.json) {
+      json j = {{"reasons", json::object()}, {"sids", json::array()}, {"policies", json::array()}};
+      for (int r = 0; r < SRV6_REASON__MAX; r++)
+        j["reasons"][std::string(reason_name(static_cast<srv6_reason>(r)))] = reasons[r];
+      for (const auto& s : inst.sids()) j["sids"].push_back(sid_json(s, true));
+      for (const auto& p : inst.policies()) j["policies"].push_back(policy_json(p, true));
+      std::cout << j.dump() << "\n";
+      return;
+    }
+    std::vector<Row> rows;
+    for (int r = 0; r < SRV6_REASON__MAX; r++)
+      rows.push_back({std::string(reason_name(static_cast<srv6_reason>(r))), std::to_string(reasons[r])});
+    print_table({"REASON", "PACKETS"}, rows);
+    std::cout << "\n";
+    show_sids(inst.sids(), false, true);
+    std::cout << "\n";
+    show_policies(inst.policies(), false, true);
+  }
+};
+
+}  // namespace
+}  // namespace srv6
+
+int main(int argc, char** argv) {
+  using namespace srv6;
+  cli::Command cmd;
+  try {
+    cmd = cli::parse(argc, argv);
+  } catch (const Error& e) {
+    std::cerr << "srv6ctl: " << e.what() << "\n";
+    return 2;
+  }
+  if (std::holds_alternative<cli::Help>(cmd.action)) {
+    std::cout << cli::usage();
+    return 0;
+  }
+  try {
+    // Enter the namespace first: the instance is keyed by its inode.
+    if (!cmd.globals.netns.empty()) enter_netns(cmd.globals.netns);
+    Instance inst = Instance::open(cmd.globals.instance);
+    std::visit(Executor{inst, cmd.globals}, cmd.action);
+  } catch (const std::exception& e) {
+    std::cerr << "srv6ctl: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,71 @@
+// srv6ctl command line: argv -> Command. A pure parser: no interface
+// lookups, no namespace changes, no maps touched; main.cpp executes the
+// result. Every refusal throws srv6::Error with a one-line message naming the
+// offending token.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "srv6/config.hpp"
+#include "srv6/instance.hpp"
+
+namespace srv6::cli {
+
+struct Globals {
+  bool json = false;           // -j, -json, --json
+  bool stats = false;          // -s, -stats, --stats
+  std::string netns;           // -n NETNS; empty = current namespace
+  std::string instance = "default";  // --instance NAME
+  bool operator==(const Globals&) const = default;
+};
+
+struct Help {};
+struct Attach {
+  std::string dev;
+  Hook hook = Hook::Xdp;
+  XdpMode mode = XdpMode::Auto;
+  bool xdp_egress = true;  // "egress skb" -> false
+};
+struct Detach {
+  std::string dev;
+};
+struct SidAdd {
+  SidConfig config;    // config.oif_name holds the oif; oif stays 0
+  bool count = false;  // iproute2's `count`; counters are always kept
+};
+struct SidDel {
+  Prefix6 sid;
+};
+struct SidShow {
+  std::optional<Prefix6> sid;  // only this SID
+};
+struct PolicyAdd {
+  PolicyConfig config;
+};
+struct PolicyDel {
+  Prefix prefix;
+};
+struct PolicyShow {};
+struct Stats {
+  bool reset = false;
+};
+
+using Action = std::variant<Help, Attach, Detach, SidAdd, SidDel, SidShow, PolicyAdd,
+                            PolicyDel, PolicyShow, Stats>;
+
+struct Command {
+  Globals globals;
+  Action action;
+};
+
+// args excludes the program name.
+Command parse(const std::vector<std::string>& args);
+Command parse(int argc, const char* const* argv);
+
+// Multi-line usage text (help, -h).
+const char* usage();
+
+}  // namespace srv6::cli
