@@ -107,8 +107,15 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		return V_DROP;
 	}
 
-	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len) || grow_head(ctx, xdp, encap_len, inner_v6))
+	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
 		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+	if (grow_head(ctx, xdp, encap_len, inner_v6)) {
+		if (!xdp)
+			return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+		/* XDP has 256 bytes of headroom: 13 SIDs and more go through TC */
+		count_reason(SRV6_PASS_NO_HEADROOM);
+		return V_PASS;
+	}
 
 	data = ctx_data(ctx, xdp);
 	end = ctx_data_end(ctx, xdp);

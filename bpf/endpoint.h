@@ -12,6 +12,7 @@
 struct route {
 	__u32 flags;     /* bpf_fib_lookup flags */
 	bool main_table; /* the kernel itself would use the main table */
+	bool neigh_only; /* next hop and device known, only L2 left to resolve */
 };
 
 typedef void (*route_fn)(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib,
@@ -56,11 +57,12 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
 
 	struct bpf_fib_lookup fib = {};
-	struct route r = {0, true};
+	struct route r = {0, true, false};
 	fib_init(&fib, ctx, xdp, ip6, l3_len);
 	__builtin_memcpy(fib.ipv6_dst, next, 16);
 	set_route(e, &fib, &r);
-	long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
+	long rc = r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH
+			       : bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
 	struct plan p = plan_forward(ctx, xdp, &fib, rc, ip6->hop_limit, r.main_table, 0);
 
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH)

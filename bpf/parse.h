@@ -47,6 +47,7 @@ INLINE int find_srh(void *ctx, const bool xdp, struct srh_loc *loc)
 	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
 	__u32 off = ETH_LEN + IP6_LEN;
 	__u32 nh_off = ETH_LEN + offsetof(struct ipv6hdr, nexthdr);
+	__u32 none = SRV6_DROP_NO_SRH; /* or SL_ZERO once an SRH with SL 0 was passed */
 	__u8 *h;
 
 	for (int i = 0; i < MAX_EXT_HDRS; i++) {
@@ -59,7 +60,7 @@ INLINE int find_srh(void *ctx, const bool xdp, struct srh_loc *loc)
 		h = data + off;
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_DSTOPTS && nh != IPPROTO_ROUTING &&
 		    nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH)
-			return SRV6_DROP_NO_SRH;
+			return none;
 		if ((void *)(h + 8) > end)
 			return SRV6_DROP_TRUNCATED;
 		__u32 len;
@@ -71,9 +72,11 @@ INLINE int find_srh(void *ctx, const bool xdp, struct srh_loc *loc)
 				loc->nh_off = nh_off;
 				return 0;
 			}
+			if (h[2] == 4)
+				none = SRV6_DROP_SL_ZERO;
 		} else if (nh == IPPROTO_FRAGMENT) {
 			if ((((__u16)h[2] << 8 | h[3]) & ~7) != 0)
-				return SRV6_DROP_NO_SRH; /* not the first fragment */
+				return none; /* not the first fragment */
 			len = 8;
 		} else if (nh == IPPROTO_AH) {
 			len = ((__u32)h[1] + 2) << 2;

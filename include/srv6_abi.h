@@ -52,7 +52,7 @@ enum srv6_reason {
 	SRV6_PASS_NO_NEIGH,        /* neighbour unresolved: kernel resolves it */
 	SRV6_PASS_KERNEL_ROUTE,    /* FIB: local, unreachable, lwtunnel...: kernel routes it */
 	SRV6_PASS_SKB_EGRESS,      /* egress not an XDP tx port: TC/skb path */
-	SRV6_PASS_UNSUPPORTED,     /* needs something XDP cannot do */
+	SRV6_PASS_NO_HEADROOM,     /* encapsulation exceeds XDP headroom: TC does it */
 	SRV6_REASON__MAX,
 };
 

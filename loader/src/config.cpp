@@ -148,7 +148,7 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_PASS_NO_NEIGH: return "no_neigh";
     case SRV6_PASS_KERNEL_ROUTE: return "kernel_route";
     case SRV6_PASS_SKB_EGRESS: return "skb_egress";
-    case SRV6_PASS_UNSUPPORTED: return "unsupported";
+    case SRV6_PASS_NO_HEADROOM: return "no_headroom";
     case SRV6_REASON__MAX: break;
   }
   return "unknown";  // no default: -Wswitch flags a reason added to the ABI

@@ -47,6 +47,9 @@ ip -6 route add fc00:99::/32 via fd00:2::99 dev out0
 ip -6 route add fc00:12::/32 via fd00:4::2 dev out2
 ip -6 route add fc00:77::/32 via fd00:5::2 dev out3
 ip -6 route add fc00::/16 via fd00:3::2 dev out1 table 100
+# the link-local prefix route comes with the carrier, asynchronously
+for i in $(seq 50); do ip -6 route show dev out1 | grep -q '^fe80::/64' && break; sleep 0.1; done
+ip -6 route show dev out1 | grep -q '^fe80::/64'
 )";
 
 }  // namespace fixture

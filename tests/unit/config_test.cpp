@@ -157,7 +157,7 @@ TEST(Names, Reasons) {
   EXPECT_EQ(reason_name(SRV6_PASS_NO_NEIGH), "no_neigh");
   EXPECT_EQ(reason_name(SRV6_PASS_KERNEL_ROUTE), "kernel_route");
   EXPECT_EQ(reason_name(SRV6_PASS_SKB_EGRESS), "skb_egress");
-  EXPECT_EQ(reason_name(SRV6_PASS_UNSUPPORTED), "unsupported");
+  EXPECT_EQ(reason_name(SRV6_PASS_NO_HEADROOM), "no_headroom");
   // Every reason has its own name (they are JSON keys).
   std::set<std::string_view> names;
   for (int r = 0; r < SRV6_REASON__MAX; r++) names.insert(reason_name(static_cast<srv6_reason>(r)));
