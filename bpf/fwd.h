@@ -104,10 +104,8 @@ INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fi
 	}
 	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	if (xdp)
-		return bpf_redirect_map(&tx_ports, fib->ifindex, 0) == XDP_REDIRECT ? V_REDIRECT
-										 : V_DROP;
-	return bpf_redirect(fib->ifindex, 0) == TC_ACT_REDIRECT ? V_REDIRECT : V_DROP;
+	long rc = bpf_redirect(fib->ifindex, 0);
+	return rc == (xdp ? XDP_REDIRECT : TC_ACT_REDIRECT) ? V_REDIRECT : V_DROP;
 }
 
 /* The FIB query for an IPv6 packet heading to dst. */

@@ -68,7 +68,9 @@ struct {
  * reached through the TC/skb path: a veth whose peer runs no XDP program
  * silently drops XDP frames, so only known-good egresses are listed. */
 struct {
-	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	/* a hash, not a devmap: libbpf 1.1 cannot reuse a pinned devmap (the
+	 * kernel adds BPF_F_RDONLY_PROG to it), and bpf_redirect bulks too */
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SRV6_MAX_TX_PORTS);
 	__type(key, __u32);
 	__type(value, __u32);
