@@ -178,7 +178,7 @@ constexpr uint8_t kInnerTos = 0xba;  // DSCP 46 + ECN ECT(0)
 class KernelSrv6 : public ::testing::Test {
  public:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (netns, AF_PACKET)";
+    ASSERT_EQ(geteuid(), 0u) << "needs root (netns, AF_PACKET)";
     // Unique per process and per test, so parallel runs cannot collide.
     static int seq = 0;
     const std::string base = "kbc" + std::to_string(getpid()) + "_" + std::to_string(seq++);

@@ -9,368 +9,20 @@
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
-#include <sched.h>
 
-#include <cstdlib>
-#include <map>
+#include <cstring>
 
-#include "builder.hpp"
+#include "cases.hpp"
 #include "net_fixture.hpp"
-#include "srv6/instance.hpp"
 
 using namespace fixture;
-using pkt::ip4;
-using pkt::ip6;
 
 namespace {
 
 srv6::Instance* g_inst;
 
-struct Expect {
-  int verdict;
-  pkt::Bytes out;  // empty: the input, unchanged
-  std::map<srv6_reason, uint64_t> reasons{};
-  srv6::Counters counters{};  // of `entry`
-};
-
-struct Case {
-  std::string name;
-  std::string entry;  // SID or policy prefix whose counters move; "" none
-  pkt::Bytes in;
-  Expect xdp, tc;
-  // BPF_PROG_TEST_RUN refuses skbs shorter than their L3 header, so frames
-  // cut that short are only run at XDP.
-  bool xdp_only = false;
-};
-
-// ---------------------------------------------------------------- packets
-
-const pkt::Ip6 kHostA = ip6("2001:db8:a::1");
-const pkt::Ip6 kHostB = ip6("2001:db8:b::1");
-
-pkt::Packet eth_in() {
-  pkt::Packet p;
-  p.eth(kInMac, kSenderMac);
-  return p;
-}
-
-// An SRv6 packet for `da` carrying an SRH with the given wire-order segments.
-struct SrOpts {
-  uint8_t sl;
-  std::vector<pkt::Ip6> segs;  // wire order
-  uint8_t hop_limit = 64;
-  bool hbh = false;
-  pkt::Mac dmac = kInMac, smac = kSenderMac;
-};
-
-pkt::Bytes sr_packet(const pkt::Ip6& da, const SrOpts& o) {
-  pkt::Packet p;
-  p.eth(o.dmac, o.smac);
-  p.ipv6({.src = kHostA, .dst = da, .traffic_class = 0x2c, .flow_label = 0x12345, .hop_limit = o.hop_limit});
-  if (o.hbh) p.hbh({.options = {0x05, 0x02, 0x00, 0x00}});  // router alert
-  pkt::Srh srh;
-  srh.segments = o.segs;
-  srh.segments_left = o.sl;
-  p.srh(srh);
-  p.ipv6({.src = kHostA, .dst = kHostB, .hop_limit = 50});
-  p.udp(1234, 5678).payload("srv6 test payload");
-  return p.build();
-}
-
-pkt::Packet inner6(const pkt::Ip6& dst = kHostB) {
-  pkt::Packet p;
-  p.ipv6({.src = kHostA, .dst = dst, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64});
-  p.udp(1111, 2222).payload(std::string(16, 'x'));
-  return p;
-}
-
-pkt::Packet inner4(const pkt::Ip4& dst, uint8_t ttl = 64) {
-  pkt::Packet p;
-  p.ipv4({.src = ip4("192.0.2.1"), .dst = dst, .tos = 0xb8, .ttl = ttl, .id = 7});
-  p.udp(1111, 2222).payload("ipv4 inner payload");
-  return p;
-}
-
-pkt::Bytes with_eth(const pkt::Mac& d, const pkt::Mac& s, const pkt::Packet& l3) {
-  pkt::Packet p;
-  p.eth(d, s).append(l3);
-  return p.build();
-}
-
-size_t l3_len(const pkt::Bytes& frame) { return frame.size() - 14; }
-
-// ------------------------------------------------------------------ cases
-
-const pkt::Ip6 kEnd = ip6("fc00:1::e");
-const pkt::Ip6 kEndX = ip6("fc00:1::a");
-const pkt::Ip6 kEndXll = ip6("fc00:1::b");
-const pkt::Ip6 kEndT = ip6("fc00:1::7");
-const pkt::Ip6 kS2 = ip6("fc00:2::2"), kS3 = ip6("fc00:3::3");
-
-constexpr int kXdpPass = XDP_PASS, kXdpDrop = XDP_DROP, kXdpRedirect = XDP_REDIRECT;
-constexpr int kTcOk = TC_ACT_OK, kTcShot = TC_ACT_SHOT, kTcRedirect = TC_ACT_REDIRECT;
-
-// A SID packet forwarded by both hooks with the same output.
-Case forwarded(std::string name, std::string entry, pkt::Bytes in, pkt::Bytes out) {
-  srv6::Counters c{1, l3_len(in), 0};
-  return {name, entry, in, {kXdpRedirect, out, {}, c}, {kTcRedirect, out, {}, c}};
-}
-
-// A malformed SID packet: both hooks drop it and count the reason.
-Case dropped(std::string name, std::string entry, pkt::Bytes in, srv6_reason r) {
-  srv6::Counters c{0, 0, 1};
-  return {name, entry, in, {kXdpDrop, {}, {{r, 1}}, c}, {kTcShot, {}, {{r, 1}}, c}};
-}
-
-// XDP hands the frame up unchanged; TC processes it into `tc_out`.
-Case handed(std::string name, std::string entry, pkt::Bytes in, srv6_reason r, int tc_verdict,
-            pkt::Bytes tc_out, srv6::Counters tc_counters, std::map<srv6_reason, uint64_t> tc_reasons) {
-  return {name, entry, in, {kXdpPass, {}, {{r, 1}}, {}}, {tc_verdict, tc_out, tc_reasons, tc_counters}};
-}
-
-void add_endpoint_cases(std::vector<Case>& v) {
-  const std::string end = "fc00:1::e/128";
-  // End, SL 2 -> 1: DA becomes segments[1], hop limit 64 -> 63, MACs of out0.
-  std::vector<pkt::Ip6> segs3 = {kS3, kS2, kEnd};
-  v.push_back(forwarded("End_SL2_to_1", end, sr_packet(kEnd, {.sl = 2, .segs = segs3}),
-                        sr_packet(kS2, {.sl = 1, .segs = segs3, .hop_limit = 63, .dmac = kNh0Mac, .smac = kOut0Mac})));
-  std::vector<pkt::Ip6> segs2 = {kS2, kEnd};
-  v.push_back(forwarded("End_SL1_to_0", end, sr_packet(kEnd, {.sl = 1, .segs = segs2}),
-                        sr_packet(kS2, {.sl = 0, .segs = segs2, .hop_limit = 63, .dmac = kNh0Mac, .smac = kOut0Mac})));
-  v.push_back(forwarded("End_after_HopByHop", end, sr_packet(kEnd, {.sl = 1, .segs = segs2, .hbh = true}),
-                        sr_packet(kS2, {.sl = 0, .segs = segs2, .hop_limit = 63, .hbh = true, .dmac = kNh0Mac,
-                                        .smac = kOut0Mac})));
-  v.push_back(forwarded("End_hop_limit_2", end, sr_packet(kEnd, {.sl = 1, .segs = segs2, .hop_limit = 2}),
-                        sr_packet(kS2, {.sl = 0, .segs = segs2, .hop_limit = 1, .dmac = kNh0Mac, .smac = kOut0Mac})));
-  // Hop limit 1: the kernel must send Time Exceeded. TC hands it over
-  // processed (SL and DA advanced, hop limit untouched); counted as an error
-  // as the kernel's seg6local counts ip6_forward's failure.
-  v.push_back(handed("End_hop_limit_1", end, sr_packet(kEnd, {.sl = 1, .segs = segs2, .hop_limit = 1}),
-                     SRV6_PASS_HOP_LIMIT, kTcOk, sr_packet(kS2, {.sl = 0, .segs = segs2, .hop_limit = 1}),
-                     {0, 0, 1}, {{SRV6_PASS_HOP_LIMIT, 1}}));
-  // Neighbour of the next hop unresolved: TC redirects through the kernel's
-  // neighbour code (bpf_redirect_neigh), MACs left to it.
-  const pkt::Ip6 far = ip6("fc00:99::1");
-  std::vector<pkt::Ip6> segs_far = {far, kEnd};
-  auto in_far = sr_packet(kEnd, {.sl = 1, .segs = segs_far});
-  v.push_back(handed("End_neighbour_unresolved", end, in_far, SRV6_PASS_NO_NEIGH, kTcRedirect,
-                     sr_packet(far, {.sl = 0, .segs = segs_far, .hop_limit = 63}), {1, l3_len(in_far), 0}, {}));
-  // Egress without XDP redirect support: the TC program forwards it.
-  const pkt::Ip6 skb_only = ip6("fc00:77::1");
-  std::vector<pkt::Ip6> segs_skb = {skb_only, kEnd};
-  auto in_skb = sr_packet(kEnd, {.sl = 1, .segs = segs_skb});
-  v.push_back(handed("End_egress_not_xdp_capable", end, in_skb, SRV6_PASS_SKB_EGRESS, kTcRedirect,
-                     sr_packet(skb_only, {.sl = 0, .segs = segs_skb, .hop_limit = 63,
-                                          .dmac = pkt::mac("02:00:00:00:05:02"), .smac = pkt::mac("02:00:00:00:05:01")}),
-                     {1, l3_len(in_skb), 0}, {}));
-
-  // End.X: to a global next hop and to a link-local one through oif out1.
-  std::vector<pkt::Ip6> segsx = {kS2, kEndX};
-  v.push_back(forwarded("EndX_global_nh6", "fc00:1::a/128", sr_packet(kEndX, {.sl = 1, .segs = segsx}),
-                        sr_packet(kS2, {.sl = 0, .segs = segsx, .hop_limit = 63, .dmac = kNh1Mac, .smac = kOut1Mac})));
-  std::vector<pkt::Ip6> segsxl = {kS2, kEndXll};
-  // bpf_fib_lookup refuses link-local next hops: XDP hands the packet to TC,
-  // which sends it out of oif through the kernel's neighbour table.
-  auto in_ll = sr_packet(kEndXll, {.sl = 1, .segs = segsxl});
-  v.push_back(handed("EndX_link_local_nh6", "fc00:1::b/128", in_ll, SRV6_PASS_NO_NEIGH, kTcRedirect,
-                     sr_packet(kS2, {.sl = 0, .segs = segsxl, .hop_limit = 63}), {1, l3_len(in_ll), 0}, {}));
-  // End.T: table 100 sends fc00::/16 to out1 (the main table to out0).
-  std::vector<pkt::Ip6> segst = {kS2, kEndT};
-  v.push_back(forwarded("EndT_table_100", "fc00:1::7/128", sr_packet(kEndT, {.sl = 1, .segs = segst}),
-                        sr_packet(kS2, {.sl = 0, .segs = segst, .hop_limit = 63, .dmac = kNh1Mac, .smac = kOut1Mac})));
-}
-
-void add_refusal_cases(std::vector<Case>& v) {
-  const std::string end = "fc00:1::e/128";
-  std::vector<pkt::Ip6> segs2 = {kS2, kEnd};
-  v.push_back(dropped("End_SL0", end, sr_packet(kEnd, {.sl = 0, .segs = segs2}), SRV6_DROP_SL_ZERO));
-  {
-    pkt::Packet p = eth_in();
-    p.ipv6({.src = kHostA, .dst = kEnd}).udp(1, 2).payload("no srh");
-    v.push_back(dropped("End_no_SRH", end, p.build(), SRV6_DROP_NO_SRH));
-  }
-  auto bad_srh = [&](std::string name, auto mutate) {
-    pkt::Srh srh;
-    srh.segments = segs2;
-    srh.segments_left = 1;
-    mutate(srh);
-    pkt::Packet p = eth_in();
-    p.ipv6({.src = kHostA, .dst = kEnd}).srh(srh).append(inner6());
-    v.push_back(dropped(name, end, p.build(), SRV6_DROP_MALFORMED_SRH));
-  };
-  // One case per rule of seg6_validate_srh.
-  bad_srh("SRH_routing_type_not_4", [](pkt::Srh& s) { s.routing_type = 2; });
-  bad_srh("SRH_last_entry_beyond_hdrlen", [](pkt::Srh& s) { s.last_entry = 2; });
-  bad_srh("SRH_SL_above_last_entry_plus_1", [](pkt::Srh& s) { s.segments_left = 3; });
-  bad_srh("SRH_TLV_overruns_header", [](pkt::Srh& s) { s.tlvs = {0x04, 0x07, 0, 0, 0, 0, 0, 0}; });
-  bad_srh("SRH_TLV_one_byte_left", [](pkt::Srh& s) {
-    s.tlvs = {0x04, 0x05, 0, 0, 0, 0, 0, 0};  // 7 bytes used, 1 left: no room for a TLV header
-  });
-  {
-    // Valid TLV padding: processed like any SRH.
-    pkt::Srh srh;
-    srh.segments = segs2;
-    srh.segments_left = 1;
-    srh.tlvs = {0x04, 0x06, 0, 0, 0, 0, 0, 0};  // PadN filling 8 bytes
-    pkt::Packet in = eth_in(), out;
-    in.ipv6({.src = kHostA, .dst = kEnd}).srh(srh).append(inner6());
-    srh.segments_left = 0;
-    out.eth(kNh0Mac, kOut0Mac).ipv6({.src = kHostA, .dst = kS2, .hop_limit = 63}).srh(srh).append(inner6());
-    v.push_back(forwarded("SRH_with_padding_TLV", end, in.build(), out.build()));
-  }
-  // Truncated: the frame ends inside the SRH (payload length says more).
-  v.push_back(dropped("SID_packet_truncated_in_SRH", end,
-                      [&] {
-                        auto b = sr_packet(kEnd, {.sl = 1, .segs = segs2});
-                        b.resize(14 + 40 + 12);
-                        return b;
-                      }(),
-                      SRV6_DROP_TRUNCATED));
-}
-
-void add_passthrough_cases(std::vector<Case>& v) {
-  auto untouched = [&](std::string name, pkt::Bytes in, bool xdp_only = false) {
-    v.push_back({name, "", in, {kXdpPass, {}, {}, {}}, {kTcOk, {}, {}, {}}, xdp_only});
-  };
-  {
-    pkt::Packet p = eth_in();
-    p.ipv6({.src = kHostA, .dst = ip6("2001:db8:99::1")}).udp(1, 2).payload("not ours");
-    untouched("IPv6_not_ours", p.build());
-  }
-  {
-    pkt::Packet p = eth_in();
-    p.ipv4({.src = ip4("192.0.2.1"), .dst = ip4("198.51.100.1")}).udp(1, 2).payload("not ours");
-    untouched("IPv4_not_ours", p.build());
-  }
-  // An SRv6 packet whose DA is not one of our SIDs is not ours either.
-  untouched("SRv6_for_another_node", sr_packet(kS3, {.sl = 1, .segs = {kS2, kS3}}));
-  pkt::Bytes arp = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 1, 2, 0x08, 0x06};
-  arp.resize(60, 0);
-  untouched("ARP", arp);
-  {
-    pkt::Bytes eth_only(kInMac.begin(), kInMac.end());
-    eth_only.insert(eth_only.end(), kSenderMac.begin(), kSenderMac.end());
-    eth_only.insert(eth_only.end(), {0x86, 0xdd});  // says IPv6, carries nothing
-    untouched("Ethernet_header_only", eth_only, true);
-  }
-  {
-    auto b = sr_packet(kEnd, {.sl = 1, .segs = {kS2, kEnd}});
-    b.resize(14 + 30);  // cut inside the IPv6 header: the DA is not there
-    untouched("IPv6_header_truncated", b, true);
-  }
-}
-
-// Policies of the fixture: per mode and SID count, one IPv6 and one IPv4
-// prefix. Segments are fc00:2::1, fc00:2::2, ... (all via out0).
-std::vector<pkt::Ip6> policy_segs(int n) {
-  std::vector<pkt::Ip6> s;
-  for (int i = 1; i <= n; i++) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "fc00:2::%x", i);
-    s.push_back(ip6(buf));
-  }
-  return s;
-}
-std::string policy_prefix6(bool red, int n) { return "2001:db8:" + std::to_string(red ? 100 + n : n) + "::/64"; }
-std::string policy_prefix4(bool red, int n) { return "10." + std::to_string(red ? 100 + n : n) + ".0.0/24"; }
-pkt::Ip6 policy_dst6(bool red, int n) { return ip6("2001:db8:" + std::to_string(red ? 100 + n : n) + "::1"); }
-pkt::Ip4 policy_dst4(bool red, int n) { return ip4("10." + std::to_string(red ? 100 + n : n) + ".0.9"); }
-const pkt::Ip6 kTunSrc = ip6("fd00:1::1");
-
-// The frame the kernel's seg6 encap would put on the wire (see
-// tests/kernel: the builder is checked against the kernel there).
-pkt::Bytes encapsulated(bool red, const std::vector<pkt::Ip6>& segs, const pkt::Packet& inner, bool v6,
-                        uint8_t tc, uint32_t fl, uint8_t hl, pkt::Mac dmac = kNh0Mac,
-                        pkt::Mac smac = kOut0Mac) {
-  pkt::Packet p;
-  p.eth(dmac, smac);
-  p.ipv6({.src = kTunSrc, .dst = segs[0], .traffic_class = tc, .flow_label = fl, .hop_limit = hl});
-  if (!red || segs.size() > 1) {
-    pkt::Srh srh;
-    srh.segments.assign(segs.rbegin(), segs.rend() - (red ? 1 : 0));
-    srh.segments_left = segs.size() - 1;
-    srh.last_entry = srh.segments.size() - 1;
-    p.srh(srh);
-  }
-  p.append(inner);
-  (void)v6;
-  return p.build();
-}
-
-// Encapsulated and forwarded by both hooks; XDP has 256 bytes of headroom,
-// so a larger encapsulation (13 SIDs and more) is handed to TC.
-Case encap_case(std::string name, std::string entry, pkt::Bytes in, pkt::Bytes out) {
-  srv6::Counters c{1, l3_len(out), 0};
-  if (out.size() - in.size() > 256)
-    return handed(name, entry, in, SRV6_PASS_NO_HEADROOM, kTcRedirect, out, c, {});
-  return {name, entry, in, {kXdpRedirect, out, {}, c}, {kTcRedirect, out, {}, c}};
-}
-
-void add_encap_cases(std::vector<Case>& v) {
-  for (bool red : {false, true}) {
-    for (int n : {1, 2, 16}) {
-      auto segs = policy_segs(n);
-      std::string mode = red ? "HEncapsRed_" : "HEncaps_";
-      {
-        auto inner = inner6(policy_dst6(red, n));
-        auto in = with_eth(kInMac, kSenderMac, inner);
-        auto out = encapsulated(red, segs, inner, true, 0xb9, 0xabcde, 63);
-        v.push_back(encap_case(mode + std::to_string(n) + "_SIDs_IPv6_inner", policy_prefix6(red, n), in, out));
-      }
-      {
-        auto inner = inner4(policy_dst4(red, n));
-        auto in = with_eth(kInMac, kSenderMac, inner);
-        auto out = encapsulated(red, segs, inner, false, 0, 0, 63);
-        v.push_back(encap_case(mode + std::to_string(n) + "_SIDs_IPv4_inner", policy_prefix4(red, n), in, out));
-      }
-    }
-  }
-  // IPv6 inner with hop limit 1: the outer copy is 1 too, so forwarding must
-  // fail: TC hands the encapsulated packet to the kernel.
-  {
-    auto segs = policy_segs(2);
-    pkt::Packet inner;
-    inner.ipv6({.src = kHostA, .dst = policy_dst6(false, 2), .hop_limit = 1}).udp(1, 2).payload("hl1");
-    auto in = with_eth(kInMac, kSenderMac, inner);
-    pkt::Packet outp;
-    outp.eth(kInMac, kSenderMac).ipv6({.src = kTunSrc, .dst = segs[0], .hop_limit = 1});
-    pkt::Srh srh;
-    srh.segments = {segs[1], segs[0]};
-    outp.srh(srh).append(inner);
-    v.push_back(handed("HEncaps_inner_hop_limit_1", policy_prefix6(false, 2), in, SRV6_PASS_HOP_LIMIT, kTcOk,
-                       outp.build(), {0, 0, 1}, {{SRV6_PASS_HOP_LIMIT, 1}}));
-  }
-  // Too big for out2 (MTU 1280) once encapsulated: the kernel sends Packet
-  // Too Big; TC hands it over encapsulated.
-  {
-    auto segs = std::vector<pkt::Ip6>{ip6("fc00:12::1")};
-    pkt::Packet inner;
-    inner.ipv6({.src = kHostA, .dst = ip6("2001:db8:ff::1")}).udp(1, 2).payload(std::string(1200, 'b'));
-    auto in = with_eth(kInMac, kSenderMac, inner);
-    pkt::Packet outp;
-    outp.eth(kInMac, kSenderMac).ipv6({.src = kTunSrc, .dst = segs[0], .hop_limit = 64});
-    pkt::Srh srh;
-    srh.segments = segs;
-    outp.srh(srh).append(inner);
-    v.push_back(handed("HEncaps_too_big_for_egress_MTU", "2001:db8:ff::/64", in, SRV6_PASS_TOO_BIG, kTcOk,
-                       outp.build(), {0, 0, 1}, {{SRV6_PASS_TOO_BIG, 1}}));
-  }
-  // IPv4 header claiming more bytes than the frame has.
-  {
-    pkt::Packet p = eth_in();
-    p.ipv4({.src = ip4("192.0.2.1"), .dst = policy_dst4(false, 1), .total_length = 400}).udp(1, 2).payload("x");
-    v.push_back(dropped("HEncaps_IPv4_truncated", policy_prefix4(false, 1), p.build(), SRV6_DROP_TRUNCATED));
-  }
-}
-
-std::vector<Case> all_cases() {
-  std::vector<Case> v;
-  add_endpoint_cases(v);
-  add_refusal_cases(v);
-  add_passthrough_cases(v);
-  add_encap_cases(v);
-  return v;
-}
+using cases::Case;
+using cases::Expect;
 
 // ----------------------------------------------------------------- runner
 
@@ -412,8 +64,6 @@ srv6::Counters entry_counters(const std::string& entry) {
   return {};
 }
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
-
 class Packet : public ::testing::TestWithParam<std::tuple<Case, bool>> {};
 
 TEST_P(Packet, Run) {
@@ -446,7 +96,7 @@ TEST_P(Packet, Run) {
 // Every case at both hooks, but for frames the kernel cannot test-run as skbs.
 std::vector<std::tuple<Case, bool>> all_runs() {
   std::vector<std::tuple<Case, bool>> runs;
-  for (auto& c : all_cases()) {
+  for (auto& c : cases::all_cases()) {
     runs.emplace_back(c, true);
     if (!c.xdp_only) runs.emplace_back(c, false);
   }
@@ -458,39 +108,13 @@ INSTANTIATE_TEST_SUITE_P(Cases, Packet, ::testing::ValuesIn(all_runs()),
                            return std::get<0>(info.param).name + (std::get<1>(info.param) ? "_XDP" : "_TC");
                          });
 
-// The fixture's configuration, through the loader's typed API.
-void configure(srv6::Instance& inst) {
-  using srv6::parse_addr6;
-  using srv6::parse_prefix6;
-  inst.add_sid({.sid = parse_prefix6("fc00:1::e"), .action = SRV6_ACTION_END});
-  inst.add_sid({.sid = parse_prefix6("fc00:1::a"), .action = SRV6_ACTION_END_X, .nh6 = parse_addr6("fd00:3::2")});
-  inst.add_sid({.sid = parse_prefix6("fc00:1::b"),
-                .action = SRV6_ACTION_END_X,
-                .nh6 = parse_addr6("fe80::2"),
-                .oif = srv6::ifindex_of("out1")});
-  inst.add_sid({.sid = parse_prefix6("fc00:1::7"), .action = SRV6_ACTION_END_T, .table = 100});
-  for (bool red : {false, true}) {
-    for (int n : {1, 2, 16}) {
-      std::vector<srv6::Addr6> segs;
-      for (auto& s : policy_segs(n)) segs.push_back(s);
-      auto mode = red ? SRV6_ENCAP_RED : SRV6_ENCAP;
-      inst.add_policy({srv6::parse_prefix(policy_prefix6(red, n)), mode, segs, kTunSrc});
-      inst.add_policy({srv6::parse_prefix(policy_prefix4(red, n)), mode, segs, kTunSrc});
-    }
-  }
-  inst.add_policy({srv6::parse_prefix("2001:db8:ff::/64"), SRV6_ENCAP, {ip6("fc00:12::1")}, kTunSrc});
-  // XDP may redirect to out0..out2; out3 stands for an egress that cannot
-  // take XDP frames (no XDP program attached to it, so not a tx port).
-  for (const char* dev : {"out0", "out1", "out2"}) inst.attach(dev, srv6::Hook::Xdp);
-}
 
 class NetEnv : public ::testing::Environment {
  public:
   void SetUp() override {
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET): " << strerror(errno);
-    ASSERT_EQ(std::system(fixture::kSetup), 0) << "namespace setup failed";
+    cases::enter_fixture_namespace();
     inst_ = std::make_unique<srv6::Instance>(srv6::Instance::open("pkttest"));
-    configure(*inst_);
+    cases::configure(*inst_);
     g_inst = inst_.get();
   }
   void TearDown() override {

@@ -1,0 +1,48 @@
+// The packet test cases as data, and the fixture configuration they assume.
+// Shared by the packet tests (datapath_test.cpp) and the per-packet cost
+// measurement (packet_perf.cpp), so both run exactly the same frames.
+#pragma once
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "builder.hpp"
+#include "srv6/instance.hpp"
+
+namespace cases {
+
+struct Expect {
+  int verdict;
+  pkt::Bytes out;  // empty: the input, unchanged
+  std::map<srv6_reason, uint64_t> reasons{};
+  srv6::Counters counters{};  // of `entry`
+};
+
+struct Case {
+  std::string name;
+  std::string entry;  // SID or policy prefix whose counters move; "" none
+  pkt::Bytes in;
+  Expect xdp, tc;
+  // BPF_PROG_TEST_RUN refuses skbs shorter than their L3 header, so frames
+  // cut that short are only run at XDP.
+  bool xdp_only = false;
+};
+
+
+// gtest prints a case by its name.
+inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+// Every case, in a stable order.
+std::vector<Case> all_cases();
+
+// Enters a fresh network namespace and builds the fixture's devices and
+// routes (net_fixture.hpp). Throws std::runtime_error on failure.
+void enter_fixture_namespace();
+
+// Fills an instance with the SIDs and policies the cases expect, through
+// the loader's typed API, and attaches XDP to the fixture's tx ports.
+void configure(srv6::Instance& inst);
+
+}  // namespace cases

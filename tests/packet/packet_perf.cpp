@@ -1,0 +1,107 @@
+// Per-packet cost of the XDP program, from BPF_PROG_TEST_RUN's repeat loop
+// over the packet test cases (the katran tester's perf mode). Each run goes
+// through tools/bench/restore.bpf.c, which puts the original frame back
+// before tail-calling the datapath; the same loop with a do-nothing target
+// is measured alongside and subtracted. Medians of interleaved runs.
+//
+//   packet_perf [-n REPEAT] [-r ROUNDS] [CASE ...]   (default: End, H.Encaps)
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench_restore.skel.h"
+#include "cases.hpp"
+#include "net_fixture.hpp"
+
+namespace {
+
+struct Template {
+  uint32_t len;
+  uint8_t data[1024];
+};
+
+// Mean ns per repetition of one test run.
+double run_ns(int prog_fd, const pkt::Bytes& in, uint32_t repeat, int* verdict) {
+  xdp_md ctx{};
+  ctx.ingress_ifindex = srv6::ifindex_of(fixture::kIn);
+  ctx.data_end = in.size();
+  pkt::Bytes out(in.size() + 512);
+  DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
+                      .data_size_in = static_cast<uint32_t>(in.size()),
+                      .data_size_out = static_cast<uint32_t>(out.size()), .ctx_in = &ctx,
+                      .ctx_size_in = sizeof ctx, .repeat = static_cast<int>(repeat));
+  if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+    perror("BPF_PROG_TEST_RUN");
+    exit(1);
+  }
+  *verdict = static_cast<int>(opts.retval);
+  return opts.duration;  // the kernel reports the mean per repetition
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint32_t repeat = 1000000, rounds = 7;
+  std::vector<std::string> names;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "-n" && i + 1 < argc) repeat = std::stoul(argv[++i]);
+    else if (a == "-r" && i + 1 < argc) rounds = std::stoul(argv[++i]);
+    else names.push_back(a);
+  }
+  if (names.empty())
+    names = {"End_SL2_to_1", "EndX_global_nh6", "EndT_table_100", "HEncaps_2_SIDs_IPv6_inner",
+             "HEncaps_2_SIDs_IPv4_inner", "HEncapsRed_2_SIDs_IPv6_inner", "IPv6_not_ours"};
+
+  cases::enter_fixture_namespace();
+  auto inst = srv6::Instance::open("perf");
+  cases::configure(inst);
+  bench_restore* skel = bench_restore__open_and_load();
+  if (!skel) {
+    fprintf(stderr, "cannot load tools/bench/restore.bpf.c\n");
+    inst.destroy();
+    return 1;
+  }
+  int target = bpf_map__fd(skel->maps.target), tmpl = bpf_map__fd(skel->maps.template_frame);
+  int restore = bpf_program__fd(skel->progs.restore_xdp);
+  int null_prog = bpf_program__fd(skel->progs.null_xdp), srv6_prog = inst.xdp_prog_fd();
+  uint32_t zero = 0;
+  int rc = 0;
+
+  printf("%-32s %8s %12s %12s %12s\n", "case", "verdict", "total_ns", "restore_ns", "srv6_ns");
+  for (const auto& c : cases::all_cases()) {
+    if (std::find(names.begin(), names.end(), c.name) == names.end()) continue;
+    Template t{static_cast<uint32_t>(c.in.size()), {}};
+    std::memcpy(t.data, c.in.data(), std::min(c.in.size(), sizeof t.data));
+    bpf_map_update_elem(tmpl, &zero, &t, BPF_ANY);
+    std::vector<double> total, base;
+    int verdict = -1, ignored;
+    for (uint32_t r = 0; r < rounds; r++) {  // interleaved: noise hits both alike
+      bpf_map_update_elem(target, &zero, &srv6_prog, BPF_ANY);
+      total.push_back(run_ns(restore, c.in, repeat, &verdict));
+      bpf_map_update_elem(target, &zero, &null_prog, BPF_ANY);
+      base.push_back(run_ns(restore, c.in, repeat, &ignored));
+    }
+    if (verdict != c.xdp.verdict) {
+      fprintf(stderr, "%s: verdict %d, expected %d\n", c.name.c_str(), verdict, c.xdp.verdict);
+      rc = 1;
+    }
+    double tm = median(total), bm = median(base);
+    printf("%-32s %8d %12.1f %12.1f %12.1f\n", c.name.c_str(), verdict, tm, bm, tm - bm);
+  }
+  bench_restore__destroy(skel);
+  inst.destroy();
+  return rc;
+}
