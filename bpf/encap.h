@@ -112,7 +112,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	if (grow_head(ctx, xdp, encap_len, inner_v6)) {
 		if (!xdp)
 			return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
-		/* XDP has 256 bytes of headroom: 13 SIDs and more go through TC */
+		/* XDP headroom: 256 bytes less the kernel's xdp_frame: TC does the rest */
 		count_reason(SRV6_PASS_NO_HEADROOM);
 		return V_PASS;
 	}
