@@ -51,7 +51,9 @@ INLINE __u32 ctx_len(void *ctx, const bool xdp)
 		   : ((struct __sk_buff *)ctx)->len;
 }
 
-/* TC: make the first `len` bytes linear so headers can be read directly. */
+/* TC: make the first `len` bytes (at most 4096) linear so headers can be
+ * read directly. Pointer comparison only: the verifier refuses arithmetic
+ * on data_end, which a length computed from it can turn into. */
 INLINE void ctx_pull(void *ctx, const bool xdp, __u32 len)
 {
 	if (xdp)
@@ -59,7 +61,8 @@ INLINE void ctx_pull(void *ctx, const bool xdp, __u32 len)
 	struct __sk_buff *skb = ctx;
 	if (len > skb->len)
 		len = skb->len;
-	if ((__u32)(ctx_data_end(ctx, xdp) - ctx_data(ctx, xdp)) < len)
+	len &= 0x1fff;
+	if (ctx_data(ctx, xdp) + len > ctx_data_end(ctx, xdp))
 		bpf_skb_pull_data(skb, len);
 }
 

@@ -37,6 +37,7 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
 
+	ctx_pull(ctx, xdp, MAX_HDR_OFF);
 	struct srh_loc loc;
 	int err = find_srh(ctx, xdp, &loc);
 	if (!err)

@@ -7,8 +7,9 @@
 
 INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 {
-	/* TC: headers may sit in paged data; XDP frames are linear here. */
-	ctx_pull(ctx, xdp, 1024);
+	/* TC: headers may sit in paged data (XDP frames are linear here); the
+	 * SID path pulls further once the packet is known to be ours. */
+	ctx_pull(ctx, xdp, ETH_LEN + IP6_LEN);
 
 	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
 	struct ethhdr *eth = data;

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SRv6 fast path demo: build, then run a five-node SRv6 network in network
+# namespaces with our XDP datapath on R1 and R2.
+#
+#   hostA --- R1 --- R2 --- R3 --- hostB
+#
+#   R1 (ours)   H.Encaps / H.Encaps.Red toward hostB, via R2's End fc00:2::e
+#   R2 (ours)   End fc00:2::e
+#   R3 (kernel) End.DX6/End.DX4 toward hostB, encap back toward hostA
+#   R1 decapsulates the return traffic with the kernel's End.DX6/End.DX4.
+#
+# Run as root from anywhere: sudo ./scripts/demo.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SRV6CTL=$PWD/build/tools/srv6ctl/srv6ctl
+TOPO_PREFIX="srv6demo-$$-"
+source tests/netns/topology.sh
+
+if [[ -t 1 ]]; then B=$'\e[1m' N=$'\e[0m'; else B='' N=''; fi
+step() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+# Echo each srv6ctl command before running it.
+srv6ctl() { echo "+ srv6ctl $*"; "$SRV6CTL" "$@"; }
+
+step "Installing dependencies"
+./scripts/install-deps.sh
+
+step "Building"
+cmake -S . -B build
+cmake --build build -j2
+
+cleanup() {
+	topo_srv6ctl_detach "$SRV6CTL" >/dev/null 2>&1 || true
+	# srv6ctl pins maps per network namespace; drop the demo's pins.
+	local ns ino
+	for ns in "$R1" "$R2"; do
+		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
+		rm -rf "/sys/fs/bpf/srv6/net$ino"
+	done
+	topo_destroy
+}
+trap cleanup EXIT
+
+step "Creating namespaces ${TOPO_NS[*]}"
+topo_create
+
+# srv6ctl -n enters only the network namespace, so it keeps seeing bpffs
+# (never run it under `ip netns exec`).
+step "R1: attach, then steer hostB's prefixes into SRv6 policies"
+topo_srv6ctl_r1 srv6ctl
+step "R2: attach, then add the End SID"
+topo_srv6ctl_r2 srv6ctl
+
+topo_flush_neigh
+step "ping hostA -> hostB"
+nsx "$HA" ping -6 -c 3 -i 0.2 -W 2 2001:db8:b::1
+nsx "$HA" ping -4 -c 3 -i 0.2 -W 2 10.0.2.1
+step "ping hostB -> hostA"
+nsx "$HB" ping -6 -c 3 -i 0.2 -W 2 2001:db8:a::1
+nsx "$HB" ping -4 -c 3 -i 0.2 -W 2 10.0.1.1
+
+step "srv6ctl -s -n R1 policy show"
+srv6ctl -s -n "$R1" policy show
+step "srv6ctl -s -n R2 sid show"
+srv6ctl -s -n "$R2" sid show
+step "srv6ctl -n R1 stats"
+srv6ctl -n "$R1" stats
+
+step "Done; removing the namespaces"

@@ -1,0 +1,229 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# End-to-end test of the SRv6 fast path across network namespaces.
+#
+#   hostA --- R1 --- R2 --- R3 --- hostB
+#
+#   hostA 2001:db8:a::1/64 10.0.1.1/24   hostB 2001:db8:b::1/64 10.0.2.1/24
+#   R1-R2 fd00:12::/64 (.1/.2)           R2-R3 fd00:23::/64 (.2/.3)
+#
+#   hostA -> hostB   R1 (ours)   H.Encaps     segs fc00:2::e,fc00:3::d6 (IPv6)
+#                                H.Encaps.Red segs fc00:2::e,fc00:3::d4 (IPv4)
+#                    R2 (ours)   End          fc00:2::e
+#                    R3 (kernel) End.DX6 fc00:3::d6, End.DX4 fc00:3::d4
+#   hostB -> hostA   R3 (kernel) encap / encap.red segs fc00:2::e,fc00:1::d6|d4
+#                    R2 (ours)   End          fc00:2::e
+#                    R1 (kernel) End.DX6 fc00:1::d6, End.DX4 fc00:1::d4
+#
+# No plain route joins the hosts' prefixes: only SRv6 connects them.
+#
+# usage: e2e.sh SRV6CTL
+#        E2E_KERNEL_ONLY=1 e2e.sh    kernel seg6/seg6local on R1 and R2 instead
+#                                    of srv6ctl (the differential baseline)
+set -euo pipefail
+
+SRV6CTL=${1:-}
+KERNEL_ONLY=${E2E_KERNEL_ONLY:-0}
+PY=/usr/bin/python3   # the interpreter with scapy
+COUNT=5               # echo requests per ping
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOPO_PREFIX="srv6e2e-$$-"
+# shellcheck source=tests/netns/topology.sh
+source "$HERE/topology.sh"
+
+if [[ $KERNEL_ONLY != 1 && ! -x $SRV6CTL ]]; then
+	echo "usage: $0 SRV6CTL   (or E2E_KERNEL_ONLY=1 $0)" >&2
+	exit 2
+fi
+if [[ $(id -u) != 0 ]]; then
+	echo "FAIL: needs root" >&2
+	exit 1
+fi
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+TMP=$(mktemp -d)
+TCPDUMP_PID=
+ret=0
+nfail=0
+
+cleanup() {
+	if [[ -n $TCPDUMP_PID ]]; then kill "$TCPDUMP_PID" 2>/dev/null || true; fi
+	if [[ $KERNEL_ONLY != 1 ]]; then
+		topo_srv6ctl_detach "$SRV6CTL" >/dev/null 2>&1 || true
+		# The pins are per network namespace (srv6/net<inode>): drop ours.
+		local ns ino
+		for ns in "$R1" "$R2"; do
+			ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
+			rm -rf "/sys/fs/bpf/srv6/net$ino"
+		done
+	fi
+	topo_destroy
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# log_test RC NAME [DETAIL]: one PASS/FAIL line per check, as in selftests.
+log_test() {
+	if [[ $1 == 0 ]]; then
+		printf "    TEST: %-72s [ OK ]\n" "$2"
+	else
+		printf "    TEST: %-72s [FAIL]\n" "$2"
+		[[ -n ${3:-} ]] && printf "        %s\n" "$3"
+		nfail=$((nfail + 1))
+		ret=1
+	fi
+}
+
+# ping_ok NS ADDR NAME: 0% loss, and the reply TTL/hop limit is the kernel
+# baseline's 63: the kernel decrements the inner header once per SR domain
+# (the encapsulating router copies it to the outer header undecremented,
+# the decapsulating router forwards the inner packet).
+ping_ok() {
+	local out rc=0
+	out=$(nsx "$1" ping -c "$COUNT" -i 0.2 -W 2 "$2" 2>&1) || true
+	grep -q " 0% packet loss" <<<"$out" || rc=1
+	log_test $rc "$3" "$(tail -n 3 <<<"$out" | head -n 1)"
+	rc=0
+	local ttls
+	ttls=$(grep -o 'ttl=[0-9]*' <<<"$out" | sort -u | tr '\n' ' ')
+	[[ $ttls == "ttl=63 " ]] || rc=1
+	log_test $rc "$3: reply hlim 63 (kernel)" "got: ${ttls:-no replies}"
+}
+
+ping_fails() {
+	local rc=0
+	nsx "$1" ping -c 2 -i 0.2 -W 1 "$2" >/dev/null 2>&1 && rc=1
+	log_test $rc "$3"
+}
+
+# srh_check PCAP v6|v4: the SRv6 packets R1 sent toward R2 (outer src
+# fd00:12::1) carry the expected SRH; prints what it saw.
+srh_check() {
+	"$PY" - "$@" <<-'EOF'
+	import logging, sys
+	logging.getLogger("scapy").setLevel(logging.ERROR)
+	from scapy.all import rdpcap, IPv6, IPv6ExtHdrSegmentRouting as SRH
+	pcap, fam = sys.argv[1:3]
+	want = {"v6": (41, ["fc00:3::d6", "fc00:2::e"], 1, 1),
+	        "v4": (4, ["fc00:3::d4"], 1, 0)}[fam]
+	seen, bad = 0, []
+	for p in rdpcap(pcap):
+	    if SRH not in p or p[IPv6].src != "fd00:12::1" or p[SRH].nh != want[0]:
+	        continue
+	    seen += 1
+	    s = p[SRH]
+	    got = (s.nh, list(s.addresses), s.segleft, s.lastentry)
+	    inner = s.payload
+	    ttl = inner.hlim if fam == "v6" else inner.ttl
+	    line = (f"dst={p[IPv6].dst} hlim={p[IPv6].hlim} segs={got[1]} "
+	            f"sl={got[2]} le={got[3]} inner={inner.src}->{inner.dst} ttl={ttl}")
+	    if seen == 1:
+	        print(line)
+	    if p[IPv6].dst != "fc00:2::e" or got != want:
+	        bad.append(line)
+	print(f"{seen} packets, {len(bad)} wrong")
+	for line in bad[:3]:
+	    print("wrong:", line)
+	sys.exit(0 if seen and not bad else 1)
+	EOF
+}
+
+# stats_check NS KIND KEY MIN: the counters of one SID or policy in
+# `srv6ctl -j -s stats` reach MIN packets, with bytes > 0.
+stats_check() {
+	"$SRV6CTL" -j -s -n "$1" stats | "$PY" -c '
+import ipaddress, json, sys
+kind, key, least = sys.argv[1], ipaddress.ip_network(sys.argv[2]), int(sys.argv[3])
+doc = json.load(sys.stdin)
+field = {"sids": "sid", "policies": "prefix"}[kind]
+for e in doc[kind]:
+    if ipaddress.ip_network(e[field]) == key:
+        st = e["stats"]
+        print(f"{e[field]}: {st}")
+        sys.exit(0 if st["packets"] >= least and st["bytes"] > 0 else 1)
+print(f"{key}: not in {kind}")
+sys.exit(1)' "$2" "$3" "$4"
+}
+
+echo "SRv6 e2e ($([[ $KERNEL_ONLY == 1 ]] && echo kernel-only baseline || echo "$SRV6CTL"))"
+topo_create
+if [[ $KERNEL_ONLY == 1 ]]; then
+	topo_kernel_r1
+	topo_kernel_r2
+else
+	topo_srv6ctl_r1 "$SRV6CTL"
+	topo_srv6ctl_r2 "$SRV6CTL"
+fi
+
+# Capture the R1-R2 link from R2's side while the pings run (ip netns exec
+# execs tcpdump, so $! is tcpdump itself and SIGINT flushes the file).
+# tcpdump sees R1's packets only because R2 hands them to the skb path (R3
+# is an "egress skb" device); a frame R2 XDP-redirected would bypass it.
+ip netns exec "$R2" tcpdump -i r2-r1 -U -n -w "$TMP/r1r2.pcap" ip6 2>"$TMP/tcpdump.err" &
+TCPDUMP_PID=$!
+for _ in $(seq 50); do
+	grep -q "listening on" "$TMP/tcpdump.err" && break
+	sleep 0.1
+done
+
+topo_flush_neigh
+ping_ok "$HA" 2001:db8:b::1 "ping -6 hostA -> hostB, cold caches"
+ping_ok "$HA" 10.0.2.1 "ping -4 hostA -> hostB, cold caches"
+ping_ok "$HB" 2001:db8:a::1 "ping -6 hostB -> hostA"
+ping_ok "$HB" 10.0.1.1 "ping -4 hostB -> hostA"
+
+sleep 0.5
+kill -INT "$TCPDUMP_PID"
+wait "$TCPDUMP_PID" 2>/dev/null || true
+TCPDUMP_PID=
+out=$(srh_check "$TMP/r1r2.pcap" v6 2>&1) && rc=0 || rc=$?
+sed 's/^/        /' <<<"$out"
+log_test "$rc" "R1-R2 wire: H.Encaps SRH [fc00:3::d6,fc00:2::e] SL=1 LE=1"
+out=$(srh_check "$TMP/r1r2.pcap" v4 2>&1) && rc=0 || rc=$?
+sed 's/^/        /' <<<"$out"
+log_test "$rc" "R1-R2 wire: H.Encaps.Red SRH [fc00:3::d4] SL=1 LE=0"
+
+if [[ $KERNEL_ONLY != 1 ]]; then
+	# Per direction and family: COUNT requests hostA->hostB and COUNT
+	# replies hostA->hostB (to hostB's pings) go through R1's policies;
+	# everything (8 x COUNT packets) goes through R2's End.
+	for pfx in 2001:db8:b::/64 10.0.2.0/24; do
+		out=$(stats_check "$R1" policies "$pfx" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
+		log_test "$rc" "R1 stats: policy $pfx >= $((2 * COUNT)) packets" "$out"
+	done
+	out=$(stats_check "$R2" sids "$R2_END/128" $((8 * COUNT)) 2>&1) && rc=0 || rc=$?
+	log_test "$rc" "R2 stats: End $R2_END >= $((8 * COUNT)) packets" "$out"
+	"$SRV6CTL" -n "$R1" stats | sed 's/^/        /' || true
+fi
+
+# Hop limit exhausted at R2's End: hostA sends hop limit 2, R1 copies it to
+# the outer header and forwards with 1, so R2 must hand the packet to its
+# kernel, which sends Time Exceeded to the outer source, R1 (as the kernel's
+# own seg6local does).
+icmp_te() { nsx "$R1" nstat -az Icmp6InTimeExcds | awk '/Icmp6InTimeExcds/ {print $2}'; }
+te_before=$(icmp_te)
+nsx "$HA" ping -6 -c 1 -t 2 -W 1 2001:db8:b::1 >/dev/null 2>&1 || true
+sleep 0.3
+te_after=$(icmp_te)
+rc=0; ((te_after > te_before)) || rc=1
+log_test $rc "hop limit exhausted at R2: Time Exceeded reaches R1" "Icmp6InTimeExcds $te_before -> $te_after"
+if [[ $KERNEL_ONLY != 1 ]]; then
+	hl=$("$SRV6CTL" -j -n "$R2" stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["reasons"]["hop_limit"])')
+	rc=0; ((hl >= 1)) || rc=1
+	log_test $rc "R2 stats: hop_limit hand-off counted" "hop_limit=$hl"
+fi
+
+# Without R1's datapath (or its kernel stand-in) nothing joins the hosts.
+if [[ $KERNEL_ONLY == 1 ]]; then
+	topo_kernel_r1_del
+else
+	"$SRV6CTL" -n "$R1" detach r1-a
+	"$SRV6CTL" -n "$R1" detach r1-r2
+fi
+ping_fails "$HA" 2001:db8:b::1 "ping -6 hostA -> hostB fails without R1's policy"
+ping_fails "$HA" 10.0.2.1 "ping -4 hostA -> hostB fails without R1's policy"
+
+echo
+if [[ $ret == 0 ]]; then echo "PASS: all checks"; else echo "FAIL: $nfail check(s)"; fi
+exit $ret
