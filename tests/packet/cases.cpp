@@ -139,6 +139,12 @@ void add_endpoint_cases(std::vector<Case>& v) {
                                           .dmac = pkt::mac("02:00:00:00:05:02"), .smac = pkt::mac("02:00:00:00:05:01")}),
                      {1, l3_len(in_skb), 0}, {}));
 
+  // A locator: every address in fc00:1:100::/48 is an End SID.
+  const pkt::Ip6 in_locator = ip6("fc00:1:100::5");
+  std::vector<pkt::Ip6> segs_loc = {kS2, in_locator};
+  v.push_back(forwarded("End_locator_prefix", "fc00:1:100::/48", sr_packet(in_locator, {.sl = 1, .segs = segs_loc}),
+                        sr_packet(kS2, {.sl = 0, .segs = segs_loc, .hop_limit = 63, .dmac = kNh0Mac, .smac = kOut0Mac})));
+
   // End.X: to a global next hop and to a link-local one through oif out1.
   std::vector<pkt::Ip6> segsx = {kS2, kEndX};
   v.push_back(forwarded("EndX_global_nh6", "fc00:1::a/128", sr_packet(kEndX, {.sl = 1, .segs = segsx}),
@@ -369,6 +375,7 @@ void configure(srv6::Instance& inst) {
                 .nh6 = parse_addr6("fe80::2"),
                 .oif = srv6::ifindex_of("out1")});
   inst.add_sid({.sid = parse_prefix6("fc00:1::7"), .action = SRV6_ACTION_END_T, .table = 100});
+  inst.add_sid({.sid = parse_prefix6("fc00:1:100::/48"), .action = SRV6_ACTION_END});
   for (bool red : {false, true}) {
     for (int n : kSidCounts) {
       std::vector<srv6::Addr6> segs;
