@@ -30,13 +30,7 @@ cmake -S . -B build
 cmake --build build -j2
 
 cleanup() {
-	topo_srv6ctl_detach "$SRV6CTL" >/dev/null 2>&1 || true
-	# srv6ctl pins maps per network namespace; drop the demo's pins.
-	local ns ino
-	for ns in "$R1" "$R2"; do
-		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
-		rm -rf "/sys/fs/bpf/srv6/net$ino"
-	done
+	topo_srv6ctl_cleanup "$SRV6CTL"
 	topo_destroy
 }
 trap cleanup EXIT

@@ -49,15 +49,7 @@ nfail=0
 
 cleanup() {
 	if [[ -n $TCPDUMP_PID ]]; then kill "$TCPDUMP_PID" 2>/dev/null || true; fi
-	if [[ $KERNEL_ONLY != 1 ]]; then
-		topo_srv6ctl_detach "$SRV6CTL" >/dev/null 2>&1 || true
-		# The pins are per network namespace (srv6/net<inode>): drop ours.
-		local ns ino
-		for ns in "$R1" "$R2"; do
-			ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
-			rm -rf "/sys/fs/bpf/srv6/net$ino"
-		done
-	fi
+	if [[ $KERNEL_ONLY != 1 ]]; then topo_srv6ctl_cleanup "$SRV6CTL"; fi
 	topo_destroy
 	rm -rf "$TMP"
 }

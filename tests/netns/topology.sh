@@ -140,6 +140,17 @@ topo_srv6ctl_detach() {
 	"$1" -n "$R2" detach r2-r3 || true
 }
 
+# Detach srv6ctl SRV6CTL from R1 and R2 and drop their pinned maps, which
+# live per network namespace under /sys/fs/bpf/srv6/net<inode>.
+topo_srv6ctl_cleanup() {
+	local ns ino
+	topo_srv6ctl_detach "$1" >/dev/null 2>&1 || true
+	for ns in "$R1" "$R2"; do
+		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
+		rm -rf "/sys/fs/bpf/srv6/net$ino"
+	done
+}
+
 # Cold start: no neighbour entries anywhere.
 topo_flush_neigh() {
 	local ns
