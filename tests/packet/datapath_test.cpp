@@ -114,7 +114,13 @@ class NetEnv : public ::testing::Environment {
   void SetUp() override {
     cases::enter_fixture_namespace();
     inst_ = std::make_unique<srv6::Instance>(srv6::Instance::open("pkttest"));
-    cases::configure(*inst_);
+    try {
+      cases::configure(*inst_);
+    } catch (...) {
+      inst_->destroy();  // the pins outlive this process otherwise
+      inst_.reset();
+      throw;
+    }
     g_inst = inst_.get();
   }
   void TearDown() override {

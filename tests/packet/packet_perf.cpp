@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,10 +38,8 @@ double run_ns(int prog_fd, const pkt::Bytes& in, uint32_t repeat, int* verdict) 
                       .data_size_in = static_cast<uint32_t>(in.size()),
                       .data_size_out = static_cast<uint32_t>(out.size()), .ctx_in = &ctx,
                       .ctx_size_in = sizeof ctx, .repeat = static_cast<int>(repeat));
-  if (bpf_prog_test_run_opts(prog_fd, &opts)) {
-    perror("BPF_PROG_TEST_RUN");
-    exit(1);
-  }
+  if (bpf_prog_test_run_opts(prog_fd, &opts))
+    throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") + strerror(errno));
   *verdict = static_cast<int>(opts.retval);
   return opts.duration;  // the kernel reports the mean per repetition
 }
@@ -67,11 +66,15 @@ int main(int argc, char** argv) {
 
   cases::enter_fixture_namespace();
   auto inst = srv6::Instance::open("perf");
+  // the pins would outlive this process (and its namespace) otherwise
+  struct Unpin {
+    srv6::Instance& i;
+    ~Unpin() { i.destroy(); }
+  } unpin{inst};
   cases::configure(inst);
   bench_restore* skel = bench_restore__open_and_load();
   if (!skel) {
     fprintf(stderr, "cannot load tools/bench/restore.bpf.c\n");
-    inst.destroy();
     return 1;
   }
   int target = bpf_map__fd(skel->maps.target), tmpl = bpf_map__fd(skel->maps.template_frame);
@@ -102,6 +105,5 @@ int main(int argc, char** argv) {
     printf("%-32s %8d %12.1f %12.1f %12.1f\n", c.name.c_str(), verdict, tm, bm, tm - bm);
   }
   bench_restore__destroy(skel);
-  inst.destroy();
   return rc;
 }
