@@ -21,6 +21,7 @@
 # usage: e2e.sh SRV6CTL
 #        E2E_KERNEL_ONLY=1 e2e.sh    kernel seg6/seg6local on R1 and R2 instead
 #                                    of srv6ctl (the differential baseline)
+#        TOPO_HOOK=tc e2e.sh SRV6CTL our datapath at TC only (default: XDP)
 set -euo pipefail
 
 SRV6CTL=${1:-}
@@ -138,7 +139,7 @@ print(f"{key}: not in {kind}")
 sys.exit(1)' "$2" "$3" "$4"
 }
 
-echo "SRv6 e2e ($([[ $KERNEL_ONLY == 1 ]] && echo kernel-only baseline || echo "$SRV6CTL"))"
+echo "SRv6 e2e ($([[ $KERNEL_ONLY == 1 ]] && echo kernel-only baseline || echo "$SRV6CTL at ${TOPO_HOOK:-xdp}"))"
 topo_create
 if [[ $KERNEL_ONLY == 1 ]]; then
 	topo_kernel_r1

@@ -122,15 +122,23 @@ topo_kernel_r2() {
 
 # Our datapath, configured through srv6ctl ($1). srv6ctl enters only the
 # network namespace (-n), so it still sees the host's bpffs.
+# TOPO_HOOK=tc runs our datapath at TC only (default: XDP, with TC behind it).
+topo_attach() { # SRV6CTL NS DEV [egress skb]
+	if [[ ${TOPO_HOOK:-xdp} == tc ]]; then
+		"$1" -n "$2" attach "$3" tc
+	else
+		"$1" -n "$2" attach "$3" xdp "${@:4}"
+	fi
+}
 topo_srv6ctl_r1() {
-	"$1" -n "$R1" attach r1-a xdp egress skb   # hostA's veth has no XDP
-	"$1" -n "$R1" attach r1-r2 xdp
+	topo_attach "$1" "$R1" r1-a egress skb   # hostA's veth has no XDP
+	topo_attach "$1" "$R1" r1-r2
 	"$1" -n "$R1" policy add 2001:db8:b::/64 encap segs "$V6_SEGS" src "$R1_TUNSRC"
 	"$1" -n "$R1" policy add 10.0.2.0/24 encap.red segs "$V4_SEGS" src "$R1_TUNSRC"
 }
 topo_srv6ctl_r2() {
-	"$1" -n "$R2" attach r2-r1 xdp
-	"$1" -n "$R2" attach r2-r3 xdp egress skb  # R3 is a plain kernel router
+	topo_attach "$1" "$R2" r2-r1
+	topo_attach "$1" "$R2" r2-r3 egress skb  # R3 is a plain kernel router
 	"$1" -n "$R2" sid add "$R2_END" action End count
 }
 topo_srv6ctl_detach() {
