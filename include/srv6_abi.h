@@ -39,7 +39,9 @@ enum srv6_encap_mode {
  * indexed by this enum. DROP_* never reach the wire; PASS_* leave the fast
  * path unchanged (XDP) or processed (TC) so the kernel finishes them. */
 enum srv6_reason {
-	SRV6_DROP_TRUNCATED = 0,   /* headers cut short */
+	SRV6_REASON_NONE = 0,      /* no reason: never counted (0 means "ok" in code) */
+	SRV6_DROP_TRUNCATED,       /* headers cut short */
+	SRV6_DROP_BAD_IP_HEADER,   /* what ip(v6)_rcv would drop: version, source, checksum */
 	SRV6_DROP_MALFORMED_SRH,   /* fails the kernel's seg6_validate_srh */
 	SRV6_DROP_NO_SRH,          /* End* without SRH */
 	SRV6_DROP_SL_ZERO,         /* End* with segments_left == 0 */
@@ -53,6 +55,7 @@ enum srv6_reason {
 	SRV6_PASS_KERNEL_ROUTE,    /* FIB: local, unreachable, lwtunnel...: kernel routes it */
 	SRV6_PASS_SKB_EGRESS,      /* egress not an XDP tx port: TC/skb path */
 	SRV6_PASS_NO_HEADROOM,     /* encapsulation exceeds XDP headroom: TC does it */
+	SRV6_PASS_KERNEL_INPUT,    /* unprocessed: the kernel's input answers it (ICMP) */
 	SRV6_REASON__MAX,
 };
 

@@ -135,7 +135,9 @@ std::optional<srv6_encap_mode> encap_mode_from_name(std::string_view name) {
 
 std::string_view reason_name(srv6_reason r) {
   switch (r) {
+    case SRV6_REASON_NONE: return "none";
     case SRV6_DROP_TRUNCATED: return "truncated";
+    case SRV6_DROP_BAD_IP_HEADER: return "bad_ip_header";
     case SRV6_DROP_MALFORMED_SRH: return "malformed_srh";
     case SRV6_DROP_NO_SRH: return "no_srh";
     case SRV6_DROP_SL_ZERO: return "sl_zero";
@@ -149,6 +151,7 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_PASS_KERNEL_ROUTE: return "kernel_route";
     case SRV6_PASS_SKB_EGRESS: return "skb_egress";
     case SRV6_PASS_NO_HEADROOM: return "no_headroom";
+    case SRV6_PASS_KERNEL_INPUT: return "kernel_input";
     case SRV6_REASON__MAX: break;
   }
   return "unknown";  // no default: -Wswitch flags a reason added to the ABI

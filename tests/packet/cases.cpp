@@ -199,6 +199,17 @@ void add_refusal_cases(std::vector<Case>& v) {
     out.eth(kNh0Mac, kOut0Mac).ipv6({.src = kHostA, .dst = kS2, .hop_limit = 63}).srh(srh).append(inner6());
     v.push_back(forwarded("SRH_with_padding_TLV", end, in.build(), out.build()));
   }
+  // The SRH claims more bytes than the packet has (found by tests/diff).
+  {
+    pkt::Srh srh;
+    srh.segments = {kS2, kS2, kEnd};
+    srh.segments_left = 2;
+    srh.hdr_ext_len = 60;
+    srh.next_header = 59;
+    pkt::Packet p = eth_in();
+    p.ipv6({.src = kHostA, .dst = kEnd}).srh(srh);
+    v.push_back(dropped("SRH_longer_than_packet", end, p.build(), SRV6_DROP_TRUNCATED));
+  }
   // Truncated: the frame ends inside the SRH (payload length says more).
   v.push_back(dropped("SID_packet_truncated_in_SRH", end,
                       [&] {

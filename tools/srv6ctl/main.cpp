@@ -162,7 +162,7 @@ struct Executor {
     ReasonCounts reasons = inst.reasons();
     if (g.json) {
       json j = {{"reasons", json::object()}, {"sids", json::array()}, {"policies", json::array()}};
-      for (int r = 0; r < SRV6_REASON__MAX; r++)
+      for (int r = SRV6_REASON_NONE + 1; r < SRV6_REASON__MAX; r++)
         j["reasons"][std::string(reason_name(static_cast<srv6_reason>(r)))] = reasons[r];
       for (const auto& s : inst.sids()) j["sids"].push_back(sid_json(s, true));
       for (const auto& p : inst.policies()) j["policies"].push_back(policy_json(p, true));
@@ -170,7 +170,7 @@ struct Executor {
       return;
     }
     std::vector<Row> rows;
-    for (int r = 0; r < SRV6_REASON__MAX; r++)
+    for (int r = SRV6_REASON_NONE + 1; r < SRV6_REASON__MAX; r++)
       rows.push_back({std::string(reason_name(static_cast<srv6_reason>(r))), std::to_string(reasons[r])});
     print_table({"REASON", "PACKETS"}, rows);
     std::cout << "\n";
