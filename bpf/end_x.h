@@ -7,7 +7,7 @@
 #ifndef SRV6_END_X_H
 #define SRV6_END_X_H
 
-#include "endpoint.h"
+#include "route.h"
 
 INLINE void end_x_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib,
 			struct route *r)

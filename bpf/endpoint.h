@@ -1,22 +1,17 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* The steps shared by End, End.X and End.T: find and validate the SRH,
  * advance it (SL -= 1, DA = segments[SL]), route, forward. What differs is
- * only the route, which each behaviour's file sets in its route function. */
+ * only the route, which each behaviour's file sets in its route function.
+ * One copy of this code serves them all: the verifier walks it once. */
 #ifndef SRV6_ENDPOINT_H
 #define SRV6_ENDPOINT_H
 
-#include "fwd.h"
 #include "parse.h"
+#include "route.h"
 
-/* How a behaviour routes the packet after the SRH advanced. */
-struct route {
-	__u32 flags;     /* bpf_fib_lookup flags */
-	bool main_table; /* the kernel itself would use the main table */
-	bool neigh_only; /* next hop and device known, only L2 left to resolve */
-};
-
-typedef void (*route_fn)(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib,
-			 struct route *r);
+/* The behaviour table's route step (behaviours.h). */
+INLINE void sid_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib,
+		      struct route *r);
 
 INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason)
 {
@@ -25,8 +20,7 @@ INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason)
 	return V_DROP;
 }
 
-INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_entry *e,
-			     route_fn set_route)
+INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_entry *e)
 {
 	struct ipv6hdr *ip6 = ipv6_header(ctx, xdp);
 	if (!ip6)
@@ -37,11 +31,8 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
 
-	ctx_pull(ctx, xdp, MAX_HDR_OFF);
 	struct srh_loc loc;
-	int err = find_srh(ctx, xdp, &loc);
-	if (!err)
-		err = validate_srh(ctx, xdp, &loc);
+	int err = srh_locate(ctx, xdp, &loc);
 	if (err)
 		return sid_drop(e, err);
 
@@ -57,13 +48,22 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	if ((void *)(next + 1) > end)
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
 
+	/* ip6_forward's source checks, which follow every End* behaviour */
+	__u8 src_first = ip6->saddr.in6_u.u6_addr8[0];
+	if (!(ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
+	      ip6->saddr.in6_u.u6_addr32[2] | ip6->saddr.in6_u.u6_addr32[3]))
+		return sid_drop(e, SRV6_DROP_BAD_IP_HEADER);
+	bool ll_src = src_first == 0xfe && (ip6->saddr.in6_u.u6_addr8[1] & 0xc0) == 0x80;
+
 	struct bpf_fib_lookup fib = {};
 	struct route r = {0, true, false};
 	fib_init(&fib, ctx, xdp, ip6, l3_len);
 	__builtin_memcpy(fib.ipv6_dst, next, 16);
-	set_route(e, &fib, &r);
-	long rc = r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH
-			       : bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
+	sid_route(e, &fib, &r);
+	/* a link-local source gets the kernel's ICMP "not a neighbour" */
+	long rc = ll_src	 ? BPF_FIB_LKUP_RET_NOT_FWDED
+		  : r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH
+				 : bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
 	struct plan p = plan_forward(ctx, xdp, &fib, rc, ip6->hop_limit, r.main_table, 0);
 
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH)
@@ -73,8 +73,10 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 
 	srh->segments_left = sl;
 	__builtin_memcpy(&ip6->daddr, next, 16);
+	/* as the kernel counts: ip6_forward's failures (hop limit, too big,
+	 * link-local source) are errors */
 	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH ||
-		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE);
+		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE && !ll_src);
 	count_slot(&sid_stats, e->stats_idx, l3_len, ok);
 	return execute(ctx, xdp, &fib, p);
 }

@@ -15,7 +15,7 @@
 
 #define ETH_LEN 14
 #define IP6_LEN 40
-#define MAX_EXT_HDRS 8    /* extension headers walked before giving up */
+#define MAX_EXT_HDRS 9    /* 8 extension headers, then the SRH */
 #define MAX_SRH_TLVS 64   /* TLVs walked in one SRH */
 #define MAX_HDR_OFF 4096  /* headers beyond this are not looked at */
 
@@ -121,6 +121,31 @@ INLINE int validate_srh(void *ctx, const bool xdp, const struct srh_loc *loc)
 		tlv += 2 + t[1];
 	}
 	return SRV6_DROP_TOO_MANY_EXT;
+}
+
+/* The SRH walk and its validation loop are verified once per hook as global
+ * functions (checked on their own, not again at every call site), which
+ * keeps the programs far under the verifier's complexity limit. */
+__noinline int srh_locate_xdp(struct xdp_md *ctx, struct srh_loc *loc)
+{
+	if (!loc) /* the verifier checks a global function for any caller */
+		return SRV6_DROP_BAD_ENTRY;
+	int r = find_srh(ctx, true, loc);
+	return r ? r : validate_srh(ctx, true, loc);
+}
+
+__noinline int srh_locate_tc(struct __sk_buff *ctx, struct srh_loc *loc)
+{
+	if (!loc)
+		return SRV6_DROP_BAD_ENTRY;
+	int r = find_srh(ctx, false, loc);
+	return r ? r : validate_srh(ctx, false, loc);
+}
+
+/* Finds the SRH and validates it: 0, or an srv6_reason. */
+INLINE int srh_locate(void *ctx, const bool xdp, struct srh_loc *loc)
+{
+	return xdp ? srh_locate_xdp(ctx, loc) : srh_locate_tc(ctx, loc);
 }
 
 #endif /* SRV6_PARSE_H */

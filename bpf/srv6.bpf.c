@@ -4,6 +4,19 @@
  * passes untouched. */
 #include "behaviours.h"
 #include "encap.h"
+#include "input.h"
+
+/* The kernel's input checks for an IPv6 packet that is ours: 0 to go on,
+ * else a drop reason or SRV6_PASS_KERNEL_INPUT (leave it to the kernel). */
+INLINE int ipv6_input(void *ctx, const bool xdp, struct ipv6hdr *ip6)
+{
+	int r = ipv6_rcv_check(ip6);
+	if (!r)
+		r = xdp ? hbh_check_xdp(ctx) : hbh_check_tc(ctx);
+	if (r == SRV6_PASS_KERNEL_INPUT)
+		count_reason(r);
+	return r;
+}
 
 INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 {
@@ -23,14 +36,19 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 		struct srv6_sid_key sk = {.prefixlen = 128};
 		__builtin_memcpy(sk.addr, &ip6->daddr, 16);
 		struct srv6_sid_entry *e = bpf_map_lookup_elem(&sids, &sk);
-		if (e)
-			return run_sid(ctx, xdp, e);
 		struct srv6_policy6_key pk = {.prefixlen = 128};
 		__builtin_memcpy(pk.addr, &ip6->daddr, 16);
-		struct srv6_policy_entry *pe = bpf_map_lookup_elem(&policies6, &pk);
-		if (pe)
-			return encap(ctx, xdp, pe, true);
-		return V_PASS;
+		struct srv6_policy_entry *pe = e ? NULL : bpf_map_lookup_elem(&policies6, &pk);
+		if (!e && !pe)
+			return V_PASS;
+		ctx_pull(ctx, xdp, MAX_HDR_OFF);
+		ip6 = ipv6_header(ctx, xdp);
+		int r = ip6 ? ipv6_input(ctx, xdp, ip6) : SRV6_DROP_TRUNCATED;
+		if (r == SRV6_PASS_KERNEL_INPUT)
+			return V_PASS;
+		if (e)
+			return r ? sid_drop(e, r) : run_sid(ctx, xdp, e);
+		return r ? policy_drop(pe, r) : encap(ctx, xdp, pe, true);
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip4 = (void *)(eth + 1);
@@ -39,8 +57,16 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 		struct srv6_policy4_key pk = {.prefixlen = 32};
 		__builtin_memcpy(pk.addr, &ip4->daddr, 4);
 		struct srv6_policy_entry *pe = bpf_map_lookup_elem(&policies4, &pk);
-		if (pe)
-			return encap(ctx, xdp, pe, false);
+		if (!pe)
+			return V_PASS;
+		ctx_pull(ctx, xdp, ETH_LEN + 60); /* options included */
+		data = ctx_data(ctx, xdp);
+		end = ctx_data_end(ctx, xdp);
+		ip4 = data + ETH_LEN;
+		if ((void *)(ip4 + 1) > end)
+			return policy_drop(pe, SRV6_DROP_TRUNCATED);
+		int r = ipv4_rcv_check(ctx, xdp, ip4);
+		return r ? policy_drop(pe, r) : encap(ctx, xdp, pe, false);
 	}
 	return V_PASS;
 }

@@ -210,6 +210,59 @@ void add_refusal_cases(std::vector<Case>& v) {
     p.ipv6({.src = kHostA, .dst = kEnd}).srh(srh);
     v.push_back(dropped("SRH_longer_than_packet", end, p.build(), SRV6_DROP_TRUNCATED));
   }
+  // What the kernel's ipv6_rcv drops before seg6local sees it (tests/diff).
+  auto bad_ip6 = [&](std::string name, pkt::Ipv6 h) {
+    pkt::Srh srh;
+    srh.segments = segs2;
+    srh.segments_left = 1;
+    pkt::Packet p = eth_in();
+    p.ipv6(h).srh(srh).append(inner6());
+    auto b = p.build();
+    if (name == "IPv6_version_4") b[14] = (b[14] & 0x0f) | 0x40;
+    v.push_back(dropped(name, end, b, SRV6_DROP_BAD_IP_HEADER));
+  };
+  bad_ip6("IPv6_version_4", {.src = kHostA, .dst = kEnd});
+  bad_ip6("IPv6_multicast_source", {.src = ip6("ff02::1"), .dst = kEnd});
+  bad_ip6("IPv6_loopback_source", {.src = ip6("::1"), .dst = kEnd});
+  bad_ip6("IPv6_v4mapped_source", {.src = ip6("::ffff:192.0.2.1"), .dst = kEnd});
+  bad_ip6("End_unspecified_source", {.src = ip6("::"), .dst = kEnd});
+  {
+    // A link-local source: ip6_forward answers "not a neighbour", so the
+    // kernel gets the processed packet; an error, as the kernel counts it.
+    pkt::Srh srh;
+    srh.segments = segs2;
+    srh.segments_left = 1;
+    pkt::Packet in = eth_in(), out;
+    in.ipv6({.src = ip6("fe80::9"), .dst = kEnd}).srh(srh).append(inner6());
+    srh.segments_left = 0;
+    out.eth(kInMac, kSenderMac).ipv6({.src = ip6("fe80::9"), .dst = kS2}).srh(srh).append(inner6());
+    v.push_back(handed("End_link_local_source", end, in.build(), SRV6_PASS_KERNEL_ROUTE, kTcOk, out.build(),
+                       {0, 0, 1}, {{SRV6_PASS_KERNEL_ROUTE, 1}}));
+  }
+  // Hop-by-Hop options ipv6_rcv must answer (Parameter Problem) go to the
+  // kernel unprocessed from both hooks; unknown "skip" options do not stop us.
+  {
+    pkt::Packet p = eth_in();
+    p.ipv6({.src = kHostA, .dst = kEnd}).hbh({.options = {0x9e, 0x02, 0, 0}});
+    pkt::Srh srh;
+    srh.segments = segs2;
+    srh.segments_left = 1;
+    p.srh(srh).append(inner6());
+    auto in = p.build();
+    v.push_back({"HopByHop_option_to_answer", end, in, {kXdpPass, {}, {{SRV6_PASS_KERNEL_INPUT, 1}}, {}},
+                 {kTcOk, {}, {{SRV6_PASS_KERNEL_INPUT, 1}}, {}}});
+  }
+  {
+    pkt::Srh srh;
+    srh.segments = segs2;
+    srh.segments_left = 1;
+    pkt::Packet in = eth_in(), out;
+    in.ipv6({.src = kHostA, .dst = kEnd}).hbh({.options = {0x1e, 0x02, 0, 0}}).srh(srh).append(inner6());
+    srh.segments_left = 0;
+    out.eth(kNh0Mac, kOut0Mac).ipv6({.src = kHostA, .dst = kS2, .hop_limit = 63});
+    out.hbh({.options = {0x1e, 0x02, 0, 0}}).srh(srh).append(inner6());
+    v.push_back(forwarded("HopByHop_unknown_option_skipped", end, in.build(), out.build()));
+  }
   // Truncated: the frame ends inside the SRH (payload length says more).
   v.push_back(dropped("SID_packet_truncated_in_SRH", end,
                       [&] {
@@ -349,6 +402,17 @@ void add_encap_cases(std::vector<Case>& v) {
     outp.srh(srh).append(inner);
     v.push_back(handed("HEncaps_too_big_for_egress_MTU", "2001:db8:ff::/64", in, SRV6_PASS_TOO_BIG, kTcOk,
                        outp.build(), {0, 0, 1}, {{SRV6_PASS_TOO_BIG, 1}}));
+  }
+  // ip_rcv / ip_route_input drops: bad header checksum, martian source.
+  {
+    pkt::Packet p = eth_in();
+    p.ipv4({.src = ip4("192.0.2.1"), .dst = policy_dst4(false, 1), .checksum = 0x1234}).udp(1, 2).payload("x");
+    v.push_back(dropped("HEncaps_IPv4_bad_checksum", policy_prefix4(false, 1), p.build(), SRV6_DROP_BAD_IP_HEADER));
+  }
+  {
+    pkt::Packet p = eth_in();
+    p.ipv4({.src = ip4("127.0.0.1"), .dst = policy_dst4(false, 1)}).udp(1, 2).payload("x");
+    v.push_back(dropped("HEncaps_IPv4_loopback_source", policy_prefix4(false, 1), p.build(), SRV6_DROP_BAD_IP_HEADER));
   }
   // IPv4 header claiming more bytes than the frame has.
   {
