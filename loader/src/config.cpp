@@ -2,6 +2,8 @@
 // Every refusal throws Error with one line naming the offending value.
 #include "srv6/config.hpp"
 
+#include <cstdio>
+
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -56,14 +58,33 @@ void check_unicast(const Addr6& a, const std::string& what) {
 
 }  // namespace
 
+std::string Error::escape_controls(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c != 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
 Addr6 parse_addr6(std::string_view text) {
   Addr6 a{};
+  // inet_pton stops at a NUL: "fc00::1\0junk" must not pass as fc00::1
+  if (text.find('\0') != std::string_view::npos)
+    throw Error("invalid IPv6 address: " + std::string(text));
   if (inet_pton(AF_INET6, std::string(text).c_str(), a.data()) != 1)
     throw Error("invalid IPv6 address: " + std::string(text));
   return a;
 }
 
 Prefix6 parse_prefix6(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos)
+    throw Error("invalid IPv6 prefix: " + std::string(text));
   std::string addr;
   unsigned len = split_len(text, 128, addr);
   Prefix6 p;
@@ -76,6 +97,8 @@ Prefix6 parse_prefix6(std::string_view text) {
 }
 
 Prefix parse_prefix(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos)
+    throw Error("invalid prefix: " + std::string(text));
   if (text.find(':') != std::string_view::npos) return parse_prefix6(text);
   std::string addr;
   unsigned len = split_len(text, 32, addr);

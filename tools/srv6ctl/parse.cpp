@@ -67,9 +67,11 @@ const std::string* get(const Found& f, std::string_view slot) {
 }
 
 // The kernel's dev_valid_name(): no lookup here, only the syntax.
+// The kernel's dev_valid_name(): no '/', ':' or white space (its isspace()
+// also counts \v \f \r and Latin-1 NBSP 0xa0).
 const std::string& check_dev(const std::string& dev) {
   if (dev.empty() || dev.size() >= IFNAMSIZ || dev == "." || dev == ".." ||
-      dev.find_first_of("/: \t\n") != std::string::npos)
+      dev.find_first_of("/: \t\n\v\f\r\xa0") != std::string::npos)
     throw Error("invalid device name " + dev);
   return dev;
 }

@@ -19,9 +19,11 @@ extern "C" {
 
 namespace srv6 {
 
-// Every refusal: the message names the problem and the offending value.
+// Every refusal: the message names the problem and the offending value, on
+// one line: control characters of quoted input are escaped (\xHH).
 struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& what) : std::runtime_error(escape_controls(what)) {}
+  static std::string escape_controls(const std::string& s);
 };
 
 using Addr6 = std::array<uint8_t, 16>;
