@@ -97,10 +97,12 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		/* no source address to write: the kernel could not route it either */
 		p.kind = PLAN_DROP;
 		p.reason = SRV6_DROP_NO_ROUTE;
+	} else if (is_our_sid(pe->dst)) {
+		p.kind = PLAN_CHAIN; /* the FIB only gave the source address */
 	}
-	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH)
+	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
 		count_reason(p.reason);
-	if (xdp && p.kind != PLAN_FWD)
+	if (xdp && p.kind != PLAN_FWD && p.kind != PLAN_CHAIN)
 		return V_PASS; /* unchanged: the TC program finishes it */
 	if (p.kind == PLAN_DROP) {
 		count_slot(&policy_stats, pe->stats_idx, 0, false);
@@ -147,7 +149,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		}
 	}
 
-	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH ||
+	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH || p.kind == PLAN_CHAIN ||
 		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE);
 	count_slot(&policy_stats, pe->stats_idx, out_len, ok);
 	return execute(ctx, xdp, &fib, p);

@@ -60,22 +60,25 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	fib_init(&fib, ctx, xdp, ip6, l3_len);
 	__builtin_memcpy(fib.ipv6_dst, next, 16);
 	sid_route(e, &fib, &r);
-	/* a link-local source gets the kernel's ICMP "not a neighbour" */
-	long rc = ll_src	 ? BPF_FIB_LKUP_RET_NOT_FWDED
-		  : r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH
-				 : bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
-	struct plan p = plan_forward(ctx, xdp, &fib, rc, ip6->hop_limit, r.main_table, 0);
+	struct plan p = {PLAN_CHAIN, 0};
+	if (!r.main_table || ll_src || !is_our_sid(next)) {
+		/* a link-local source gets the kernel's ICMP "not a neighbour" */
+		long rc = ll_src	 ? BPF_FIB_LKUP_RET_NOT_FWDED
+			  : r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH
+					 : bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
+		p = plan_forward(ctx, xdp, &fib, rc, ip6->hop_limit, r.main_table, 0);
+	}
 
-	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH)
+	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
 		count_reason(p.reason);
-	if (xdp && p.kind != PLAN_FWD)
+	if (xdp && p.kind != PLAN_FWD && p.kind != PLAN_CHAIN)
 		return V_PASS; /* unchanged: the TC program finishes it */
 
 	srh->segments_left = sl;
 	__builtin_memcpy(&ip6->daddr, next, 16);
 	/* as the kernel counts: ip6_forward's failures (hop limit, too big,
 	 * link-local source) are errors */
-	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH ||
+	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH || p.kind == PLAN_CHAIN ||
 		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE && !ll_src);
 	count_slot(&sid_stats, e->stats_idx, l3_len, ok);
 	return execute(ctx, xdp, &fib, p);

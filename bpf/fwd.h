@@ -21,7 +21,18 @@ enum plan_kind {
 	PLAN_NEIGH,  /* TC: decrement, let the kernel resolve the neighbour */
 	PLAN_KERNEL, /* the kernel forwards it (ICMP errors, local delivery) */
 	PLAN_DROP,
+	PLAN_CHAIN,  /* the new destination is one of our SIDs: run it next */
 };
+
+/* Our SIDs act as if they were routes in the main table: when a packet's
+ * next destination is one, the kernel's seg6local would run that SID right
+ * away (no forwarding, so no hop-limit decrement in between). */
+INLINE bool is_our_sid(const void *addr)
+{
+	struct srv6_sid_key k = {.prefixlen = 128};
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&sids, &k) != NULL;
+}
 
 struct plan {
 	enum plan_kind kind;
@@ -81,7 +92,7 @@ INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup
 
 /* Carries out a plan on a frame whose SRv6 processing is written: the IPv6
  * header (outer one after encapsulation) is at ETH_LEN. TC only for NEIGH
- * and KERNEL; XDP only ever executes PLAN_FWD. */
+ * and KERNEL; XDP only ever executes PLAN_FWD and PLAN_CHAIN. */
 INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fib,
 			    struct plan p)
 {
@@ -95,6 +106,15 @@ INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fi
 		return V_KERNEL;
 	if (p.kind == PLAN_DROP)
 		return V_DROP;
+	if (p.kind == PLAN_CHAIN) {
+		if (xdp)
+			bpf_tail_call(ctx, &chain_xdp, 0);
+		else
+			bpf_tail_call(ctx, &chain_tc, 0);
+		/* out of tail calls: XDP leaves the rest to TC, TC gives up */
+		count_reason(SRV6_DROP_CHAIN_LIMIT);
+		return xdp ? V_PASS : V_DROP;
+	}
 	ip6->hop_limit--;
 	if (p.kind == PLAN_NEIGH) {
 		struct bpf_redir_neigh nh = {.nh_family = AF_INET6};

@@ -49,6 +49,7 @@ enum srv6_reason {
 	SRV6_DROP_ENCAP_FAILED,    /* no headroom / helper failure */
 	SRV6_DROP_BAD_ENTRY,       /* map entry with an unknown action/mode */
 	SRV6_DROP_TOO_MANY_EXT,    /* more extension headers or TLVs than walked */
+	SRV6_DROP_CHAIN_LIMIT,     /* more of our own SIDs in a row than tail calls */
 	SRV6_PASS_HOP_LIMIT,       /* hop limit <= 1: kernel sends Time Exceeded */
 	SRV6_PASS_TOO_BIG,         /* over egress MTU: kernel sends Packet Too Big */
 	SRV6_PASS_NO_NEIGH,        /* neighbour unresolved: kernel resolves it */

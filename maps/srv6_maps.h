@@ -77,4 +77,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tx_ports SEC(".maps");
 
+/* The programs themselves, for running the next SID when it is one of ours
+ * (a tail call re-enters the program with the rewritten packet). One array
+ * per hook: a program array holds one program type. Pinned, since an array
+ * is emptied when no process or pin holds it any more. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} chain_xdp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} chain_tc SEC(".maps");
+
 #endif /* SRV6_MAPS_H */

@@ -168,6 +168,7 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_DROP_ENCAP_FAILED: return "encap_failed";
     case SRV6_DROP_BAD_ENTRY: return "bad_entry";
     case SRV6_DROP_TOO_MANY_EXT: return "too_many_ext";
+    case SRV6_DROP_CHAIN_LIMIT: return "chain_limit";
     case SRV6_PASS_HOP_LIMIT: return "hop_limit";
     case SRV6_PASS_TOO_BIG: return "too_big";
     case SRV6_PASS_NO_NEIGH: return "no_neigh";

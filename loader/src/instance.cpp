@@ -29,8 +29,9 @@ constexpr const char* kBpffs = "/sys/fs/bpf";
 constexpr uint32_t kTcHandle = 0x5336;  // "S6"
 constexpr uint32_t kTcPriority = 1;
 // Maps pinned per instance; the order of the Maps struct below.
-constexpr const char* kMapNames[] = {"sids",      "policies4",    "policies6", "sid_stats",
-                                     "policy_stats", "reason_stats", "tx_ports"};
+constexpr const char* kMapNames[] = {"sids",         "policies4",    "policies6", "sid_stats",
+                                     "policy_stats", "reason_stats", "tx_ports",  "chain_xdp",
+                                     "chain_tc"};
 
 // libbpf and libxdp print to stderr by default; keep their last line for
 // our error messages instead, and print everything with SRV6_DEBUG set.
@@ -161,8 +162,8 @@ struct ClosedSkel {
 struct Instance::Impl {
   std::string name, dir;
   std::unique_ptr<srv6_dp, ClosedSkel> skel;  // loaded on demand (attach, prog fds)
-  int fd[std::size(kMapNames)] = {-1, -1, -1, -1, -1, -1, -1};
-  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, TX_PORTS };
+  int fd[std::size(kMapNames)] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, TX_PORTS, CHAIN_XDP, CHAIN_TC };
 
   ~Impl() {
     for (int f : fd)
@@ -182,6 +183,15 @@ struct Instance::Impl {
       skel.reset();
       throw Error("cannot load BPF programs (pinned maps in " + dir +
                   " from an incompatible version? delete them): " + errstr(err));
+    }
+    // The programs re-enter themselves for a next SID of ours; the newest
+    // load serves every attachment of this instance (same maps, same code).
+    uint32_t zero = 0;
+    int xdp_fd = bpf_program__fd(s->progs.srv6_xdp), tc_fd = bpf_program__fd(s->progs.srv6_tc);
+    if (bpf_map_update_elem(bpf_map__fd(s->maps.chain_xdp), &zero, &xdp_fd, BPF_ANY) ||
+        bpf_map_update_elem(bpf_map__fd(s->maps.chain_tc), &zero, &tc_fd, BPF_ANY)) {
+      skel.reset();
+      throw Error("cannot fill the chain maps: " + errstr(errno));
     }
   }
 

@@ -139,6 +139,14 @@ void add_endpoint_cases(std::vector<Case>& v) {
                                           .dmac = pkt::mac("02:00:00:00:05:02"), .smac = pkt::mac("02:00:00:00:05:01")}),
                      {1, l3_len(in_skb), 0}, {}));
 
+  // The next segment is another SID of ours (End, then End.T): as the
+  // kernel's seg6local, we run it at once, with no hop-limit decrement in
+  // between, and forward by its route (table 100, out1).
+  std::vector<pkt::Ip6> segs_chain = {kS2, kEndT, kEnd};
+  v.push_back(forwarded("End_then_own_EndT", end, sr_packet(kEnd, {.sl = 2, .segs = segs_chain}),
+                        sr_packet(kS2, {.sl = 0, .segs = segs_chain, .hop_limit = 63, .dmac = kNh1Mac,
+                                        .smac = kOut1Mac})));
+
   // A locator: every address in fc00:1:100::/48 is an End SID.
   const pkt::Ip6 in_locator = ip6("fc00:1:100::5");
   std::vector<pkt::Ip6> segs_loc = {kS2, in_locator};
@@ -373,6 +381,22 @@ void add_encap_cases(std::vector<Case>& v) {
       }
     }
   }
+  // The policy's first SID is our own End: encapsulate, run End, forward.
+  {
+    auto inner = inner6(ip6("2001:db8:ee::1"));
+    auto in = with_eth(kInMac, kSenderMac, inner);
+    pkt::Packet outp;
+    outp.eth(kNh0Mac, kOut0Mac)
+        .ipv6({.src = kTunSrc, .dst = kS2, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 63});
+    pkt::Srh srh;
+    srh.segments = {kS2, kEnd};
+    srh.segments_left = 0;
+    outp.srh(srh).append(inner);
+    auto out = outp.build();
+    srv6::Counters c{1, l3_len(out), 0};
+    v.push_back({"HEncaps_first_SID_is_own_End", "2001:db8:ee::/64", in, {kXdpRedirect, out, {}, c},
+                 {kTcRedirect, out, {}, c}});
+  }
   // IPv6 inner with hop limit 1: the outer copy is 1 too, so forwarding must
   // fail: TC hands the encapsulated packet to the kernel.
   {
@@ -461,6 +485,7 @@ void configure(srv6::Instance& inst) {
     }
   }
   inst.add_policy({srv6::parse_prefix("2001:db8:ff::/64"), SRV6_ENCAP, {ip6("fc00:12::1")}, kTunSrc});
+  inst.add_policy({srv6::parse_prefix("2001:db8:ee::/64"), SRV6_ENCAP, {ip6("fc00:1::e"), ip6("fc00:2::2")}, kTunSrc});
   // XDP may redirect to out0..out2; out3 stands for an egress that cannot
   // take XDP frames (no XDP program attached to it, so not a tx port).
   for (const char* dev : {"out0", "out1", "out2"}) inst.attach(dev, srv6::Hook::Xdp);

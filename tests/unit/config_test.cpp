@@ -147,6 +147,7 @@ TEST(Names, Reasons) {
   EXPECT_EQ(reason_name(SRV6_DROP_TRUNCATED), "truncated");
   EXPECT_EQ(reason_name(SRV6_DROP_BAD_IP_HEADER), "bad_ip_header");
   EXPECT_EQ(reason_name(SRV6_PASS_KERNEL_INPUT), "kernel_input");
+  EXPECT_EQ(reason_name(SRV6_DROP_CHAIN_LIMIT), "chain_limit");
   EXPECT_EQ(reason_name(SRV6_DROP_MALFORMED_SRH), "malformed_srh");
   EXPECT_EQ(reason_name(SRV6_DROP_NO_SRH), "no_srh");
   EXPECT_EQ(reason_name(SRV6_DROP_SL_ZERO), "sl_zero");
