@@ -77,15 +77,15 @@ INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup
 		}
 		p.kind = PLAN_NEIGH;
 		return p;
-	case BPF_FIB_LKUP_RET_BLACKHOLE:
-	case BPF_FIB_LKUP_RET_UNREACHABLE:
-	case BPF_FIB_LKUP_RET_PROHIBIT:
+	default:
+		/* No forward: no route (NOT_FWDED as well), blackhole, local
+		 * delivery, an lwtunnel route... The kernel routes by the main
+		 * table exactly as seg6local would; a table or next hop of the
+		 * SID's own it cannot be handed, so that is a drop. */
 		if (xdp || main_table)
 			return p;
 		p.kind = PLAN_DROP;
 		p.reason = SRV6_DROP_NO_ROUTE;
-		return p;
-	default: /* local delivery, forwarding off, lwtunnel route, ... */
 		return p;
 	}
 }

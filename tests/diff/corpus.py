@@ -1,0 +1,406 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The packets sent to both datapaths: valid and invalid, per behaviour.
+
+Nothing here says what should come out: the kernel's output is the
+expectation. A case only carries what the harness needs to send it (a tag in
+the innermost payload, or none when the packet is cut before it) and, where a
+documented difference applies, its key (see NORMALISATIONS in harness.py).
+
+Extension headers are assembled by hand (not with scapy's classes) so that
+every field, including the wrong ones, is exactly what the case says.
+"""
+import ipaddress
+import logging
+import struct
+from dataclasses import dataclass
+
+logging.getLogger("scapy").setLevel(logging.ERROR)
+from scapy.all import IP, UDP, Ether, IPOption_NOP, IPv6, Raw  # noqa: E402
+
+import topo  # noqa: E402
+
+INNER6_SRC, INNER6_DST = "2001:db8:a::1", "2001:db8:b::1"
+INNER4_SRC = "10.0.0.1"
+NH_HBH, NH_RT, NH_FRAG, NH_AH, NH_DST, NH_NONE = 0, 43, 44, 51, 60, 59
+
+
+@dataclass
+class Case:
+    id: int
+    row: str              # behaviour (a SID or a policy)
+    cls: str              # case class, a column of the matrix
+    desc: str
+    frame: bytes = b""
+    tagged: bool = True   # the innermost payload carries tag(id)
+    doc: str | None = None  # documented difference this case exercises
+    cold: bool = False    # forget the cold next hop's neighbour before sending
+
+
+def tag(i):
+    return b"case-%05d" % i
+
+
+TAG_LEN = len(tag(0))
+
+
+def payload(i, size):
+    """UDP payload: the tag first (ICMP errors quote only the head), then filler."""
+    return tag(i) + bytes((j * 7) & 0xFF for j in range(max(0, size - TAG_LEN)))
+
+
+def a16(addr):
+    return ipaddress.IPv6Address(addr).packed
+
+
+def srh(nh, segs, sl, le=None, hdrlen=None, rtype=4, flags=0, stag=0, tlvs=b""):
+    """Raw SRH: segs in wire order (segs[0] is the last segment)."""
+    le = len(segs) - 1 if le is None else le
+    body = b"".join(a16(s) for s in segs) + tlvs
+    hdrlen = (len(body)) // 8 if hdrlen is None else hdrlen
+    return struct.pack("!BBBBBBH", nh, hdrlen, rtype, sl, le, flags, stag) + body
+
+
+def opts_hdr(nh, opts=b""):
+    """Hop-by-Hop / Destination Options header padded with PadN to 8n bytes."""
+    body = opts
+    pad = (-(len(body) + 2)) % 8
+    if pad == 1:
+        body += b"\x00"
+    elif pad:
+        body += bytes([1, pad - 2]) + bytes(pad - 2)
+    return bytes([nh, (len(body) + 2) // 8 - 1]) + body
+
+
+def frag_hdr(nh, offset=0, more=1, ident=0x1234):
+    return struct.pack("!BBHI", nh, 0, (offset << 3) | more, ident)
+
+
+def ah_hdr(nh):
+    # AH with 12 bytes of ICV: payload length = (24 / 4) - 2 = 4.
+    return struct.pack("!BBHII", nh, 4, 0, 0x100, 1) + bytes(12)
+
+
+def udp6(i, size, src=INNER6_SRC, dst=INNER6_DST, hlim=64, tc=0, fl=0):
+    return bytes(IPv6(src=src, dst=dst, hlim=hlim, tc=tc, fl=fl) /
+                 UDP(sport=4000, dport=5000) / Raw(payload(i, size)))
+
+
+def udp4(i, size, src=INNER4_SRC, dst="10.10.2.5", ttl=64, tos=0, flags="DF", frag=0,
+         options=None, ihl=None, chksum=None, length=None, version=4):
+    ip = IP(src=src, dst=dst, ttl=ttl, tos=tos, flags=flags, frag=frag, id=0x4242,
+            ihl=ihl, chksum=chksum, len=length, version=version)
+    if options:
+        ip.options = options
+    return bytes(ip / UDP(sport=4000, dport=5000) / Raw(payload(i, size)))
+
+
+def eth6(ipv6_and_rest):
+    return bytes(Ether(src=topo.MAC["src"], dst=topo.MAC["d-src"], type=0x86DD)) + ipv6_and_rest
+
+
+def eth4(ipv4):
+    return bytes(Ether(src=topo.MAC["src"], dst=topo.MAC["d-src"], type=0x0800)) + ipv4
+
+
+def ip6(dst, nh, rest, src=topo.SRC6, hlim=64, tc=0, fl=0, plen=None, version=6):
+    h = IPv6(src=src, dst=dst, nh=nh, hlim=hlim, tc=tc, fl=fl, plen=plen, version=version)
+    return bytes(h / Raw(rest))
+
+
+class Builder:
+    def __init__(self):
+        self.cases = []
+
+    def add(self, row, cls, desc, make, **kw):
+        """make(i) -> frame bytes; i is the case id, used for the tag."""
+        c = Case(len(self.cases), row, cls, desc, **kw)
+        c.frame = make(c.id)
+        self.cases.append(c)
+        return c
+
+    def add_cuts(self, row, frame, bounds, desc):
+        """The frame cut at every header boundary (no tag survives): once with
+        the IPv6/IPv4 length fields as they were, once fixed to the cut."""
+        for name, off in bounds:
+            if off >= len(frame):
+                continue
+            cut = frame[:off]
+            self.add(row, "truncated", f"{desc} cut after {name} ({off} B), length as sent",
+                     lambda i, c=cut: c, tagged=False)
+            if off >= 14 + 40 and frame[12:14] == b"\x86\xdd":
+                fixed = cut[:18] + struct.pack("!H", off - 14 - 40) + cut[20:]
+                self.add(row, "truncated", f"{desc} cut after {name} ({off} B), length fixed",
+                         lambda i, c=fixed: c, tagged=False)
+            elif off >= 14 + 20 and frame[12:14] == b"\x08\x00":
+                ip = IP(cut[14:])
+                ip.len, ip.chksum = off - 14, None
+                fixed = cut[:14] + bytes(ip)[:off - 14]
+                self.add(row, "truncated", f"{desc} cut after {name} ({off} B), length fixed",
+                         lambda i, c=fixed: c, tagged=False)
+
+
+def nxt(k):
+    """A segment routed via sink0 (main table) and sink1 (table 100)."""
+    return f"fc00:2::{k + 1:x}"
+
+
+def endpoint_cases(b, row, sid):
+    def seglist(n, sl):
+        """n segments, the SID at position sl (or not at all for the reduced SL = n)."""
+        return [sid if k == sl else nxt(k) for k in range(n)]
+
+    def pkt(i, n=3, sl=2, inner="v6", size=64, hlim=64, tc=0, fl=0, pre=(), post=b"",
+            src=topo.SRC6, segs=None, plen=None, trail=b"", **srh_kw):
+        """Ethernet / IPv6 (DA = SID) / pre headers / SRH / post / inner."""
+        if inner == "v6":
+            body, last = udp6(i, size), 41
+        elif inner == "v4":
+            body, last = udp4(i, size), 4
+        elif inner == "udp":
+            body, last = bytes(UDP(sport=4000, dport=5000) / Raw(payload(i, size))), 17
+        else:   # nothing after the SRH
+            body, last = b"", NH_NONE
+        if post:
+            post_nh, post = post
+            post, last = opts_hdr(last, post) if post_nh == NH_DST else post, post_nh
+        s = srh(last, segs or seglist(n, sl), sl, **srh_kw)
+        chain, nh = s + post + body, NH_RT
+        for kind in reversed(pre):   # pre: header kinds before the SRH, outermost first
+            if kind in (NH_HBH, NH_DST):
+                chain, nh = opts_hdr(nh, pre_opts.get(kind, b"")) + chain, kind
+            elif kind == NH_FRAG:
+                chain, nh = frag_hdr(nh) + chain, kind
+            elif kind == NH_AH:
+                chain, nh = ah_hdr(nh) + chain, kind
+            elif isinstance(kind, tuple):   # (nh, raw header bytes whose first byte is patched)
+                chain, nh = bytes([nh]) + kind[1][1:] + chain, kind[0]
+        return eth6(ip6(sid, nh, chain, src=src, hlim=hlim, tc=tc, fl=fl, plen=plen)) + trail
+
+    pre_opts = {}
+    def add(cls, desc, doc=None, **kw):
+        # Without an inner packet there is no tag: such cases go one at a time.
+        b.add(row, cls, desc, lambda i: pkt(i, **kw), doc=doc,
+              tagged=kw.get("inner", "v6") != "none")
+
+    for n in range(1, 17):
+        for sl in range(1, n + 1):
+            add("SIDs x SL", f"{n} SIDs SL={sl}" + (" (reduced: SL = LE + 1)" if sl == n else ""),
+                n=n, sl=sl)
+    add("inner", "IPv4 inner", inner="v4")
+    add("inner", "IPv6 inner", inner="v6")
+    add("inner", "UDP right after the SRH", inner="udp")
+    add("inner", "no next header (59) after the SRH, payload behind it", inner="udp",
+        post=(NH_NONE, b""))
+
+    add("ext headers", "Hop-by-Hop (PadN) before the SRH", pre=(NH_HBH,))
+    add("ext headers", "Destination Options before the SRH", pre=(NH_DST,))
+    add("ext headers", "Hop-by-Hop, Destination Options, SRH", pre=(NH_HBH, NH_DST))
+    add("ext headers", "AH before the SRH", pre=(NH_AH,))
+    add("ext headers", "Destination Options after the SRH", post=(NH_DST, b""))
+    hbh_ra = opts_hdr(NH_RT, b"\x05\x02\x00\x00")          # Router Alert (MLD value 0)
+    add("ext headers", "Hop-by-Hop with Router Alert", pre=((NH_HBH, hbh_ra),))
+    hbh_unk = opts_hdr(NH_RT, b"\x9e\x02\x00\x00")         # unknown, action 10: discard + ICMP
+    add("ext headers", "Hop-by-Hop with an unknown option (act 10)", pre=((NH_HBH, hbh_unk),))
+    hbh_skip = opts_hdr(NH_RT, b"\x1e\x02\x00\x00")        # unknown, action 00: skip
+    add("ext headers", "Hop-by-Hop with an unknown option (act 00)", pre=((NH_HBH, hbh_skip),))
+    add("ext headers", "8 Destination Options headers before the SRH", pre=(NH_DST,) * 8)
+    b.add(row, "ext headers", "9 Destination Options headers before the SRH",
+          lambda i: pkt(i, pre=(NH_DST,) * 9), doc="too_many_ext")
+    rt0 = struct.pack("!BBBBI", 0, 2, 0, 0, 0) + a16("fc00:2::99")   # type 0, SL 0
+    add("ext headers", "routing header type 0 with SL=0, then the SRH", pre=((NH_RT, rt0),))
+    add("ext headers", "first fragment (offset 0, M=1), then the SRH", pre=(NH_FRAG,))
+    add("ext headers", "non-first fragment header, then the SRH",
+        pre=((NH_FRAG, frag_hdr(0, offset=8)),))
+    add("ext headers", "SRH, then a fragment header", post=(NH_FRAG, frag_hdr(41)))
+
+    padn6 = b"\x04\x04\x00\x00\x00\x00"                # PadN, 4 bytes of data: 6 bytes
+    add("SRH TLVs", "PadN TLV (8 bytes of TLVs)", tlvs=padn6 + b"\x04\x00")
+    add("SRH TLVs", "unknown TLV type 0x7f, then PadN", tlvs=b"\x7f\x02ab\x04\x02\x00\x00")
+    add("SRH TLVs", "Pad1 bytes (the kernel reads every TLV as type+len)", tlvs=bytes(8))
+    add("SRH TLVs", "Pad1 then PadN(5)", tlvs=b"\x00\x04\x05" + bytes(5))
+    add("SRH TLVs", "16 bytes of TLVs: PadN(14)", tlvs=b"\x04\x0e" + bytes(14))
+    add("SRH TLVs", "flags and tag set", flags=0xFF, stag=0xBEEF)
+    # The kernel looks for an HMAC TLV (type 5, length 38) in the last 40
+    # bytes of an SRH whose H flag (0x08) is set; key 7 is unknown to it.
+    hmac = b"\x05\x26\x00\x00" + struct.pack("!I", 7) + bytes(range(32))
+    b.add(row, "SRH TLVs", "HMAC TLV, H flag, key id 7 unknown to the kernel",
+          lambda i: pkt(i, flags=0x08, tlvs=hmac), doc="hmac")
+    b.add(row, "SRH TLVs", "68 TLVs (PadN, 0 data bytes each)",
+          lambda i: pkt(i, tlvs=b"\x04\x00" * 68), doc="too_many_ext")
+    add("SRH TLVs", "TLV length runs past the SRH", tlvs=b"\x04\x07" + bytes(6))
+    add("SRH TLVs", "1 byte left after the last TLV", tlvs=b"\x04\x05" + bytes(5) + b"\x00")
+
+    add("TC / flow label", "traffic class 0xb9 (DSCP 46, ECN CE)", tc=0xB9)
+    add("TC / flow label", "ECN ECT(0)", tc=0x02)
+    add("TC / flow label", "flow label 0x12345", fl=0x12345)
+    add("TC / flow label", "flow label 0xfffff, TC 0xff", fl=0xFFFFF, tc=0xFF)
+
+    for h in (255, 64, 2, 1, 0):
+        add("hop limit", f"hop limit {h}", hlim=h)
+    add("hop limit", "hop limit 1, IPv4 inner", hlim=1, inner="v4")
+
+    # IPv6 total length (header + payload) = size + 40 + SRH(56) + 48 (inner IPv6 + UDP).
+    over = 40 + 8 + 48 + 48
+    for total in (over + TAG_LEN, 1280, 1499, 1500, 1501, 1999):
+        add("size", f"IPv6 packet of {total} bytes (egress MTU 1500)", size=total - over)
+    add("size", "1501 bytes, hop limit 1", size=1501 - over, hlim=1)
+    add("size", "Ethernet padding after the packet (kernel trims)", trail=bytes(20))
+    add("size", "payload length 8 bytes short of the frame", plen=8 + 48 + 48 + 64 - 8)
+    add("size", "payload length longer than the frame", plen=8 + 48 + 48 + 64 + 8)
+
+    add("addresses", "source link-local fe80::1", src="fe80::1")
+    add("addresses", "source unspecified ::", src="::")
+    add("addresses", "source multicast ff02::1", src="ff02::1")
+    add("addresses", "source loopback ::1", src="::1")
+    add("addresses", "source is the DUT's own address", src=topo.DUT6)
+    for label, nseg in (("a local address of the DUT", topo.TUNSRC),
+                        ("another local SID (End)", "fc00:1::e"),
+                        ("another local SID (End.T)", "fc00:1::d"),
+                        ("without any route", "2001:db8:dead::1"),
+                        ("multicast ff0e::1", "ff0e::1"),
+                        ("unspecified ::", "::"),
+                        ("link-local fe80::2", "fe80::2"),
+                        ("loopback ::1", "::1")):
+        # End.T looks these up in its own table, which has no route for
+        # them; a local or loopback next segment is the FIB helper's blind
+        # spot (it cannot tell "local" from "no route").
+        if row == "End.T" and label in ("without any route", "a local address of the DUT",
+                                        "unspecified ::", "link-local fe80::2", "loopback ::1"):
+            doc = "noroute"
+        elif label in ("a local address of the DUT", "loopback ::1"):
+            doc = "local_next"
+        else:
+            doc = None
+        b.add(row, "addresses", f"next segment {label}",
+              lambda i, s=nseg: pkt(i, segs=[nxt(0), s, sid], sl=2), doc=doc)
+
+    add("invalid SRH", "routing type 0", rtype=0)
+    add("invalid SRH", "routing type 2", rtype=2)
+    add("invalid SRH", "routing type 5", rtype=5)
+    add("invalid SRH", "SL = 0", sl=0, segs=[sid, nxt(1), nxt(2)])
+    add("invalid SRH", "SL = LE + 2", sl=4, n=3, segs=[nxt(0), nxt(1), nxt(2)])
+    add("invalid SRH", "SL = 255", sl=255)
+    add("invalid SRH", "last entry > hdrlen/2 - 1", le=3)
+    add("invalid SRH", "last entry 255", le=255)
+    add("invalid SRH", "hdrlen one unit short of the segments", hdrlen=5)
+    add("invalid SRH", "hdrlen one unit longer (trailing bytes = next header)", hdrlen=7)
+    add("invalid SRH", "hdrlen 0", hdrlen=0)
+    add("invalid SRH", "hdrlen past the end of the packet", hdrlen=60, inner="none")
+    b.add(row, "invalid SRH", "no SRH: UDP to the SID",
+          lambda i: eth6(ip6(sid, 17, bytes(UDP(sport=4000, dport=5000) / Raw(payload(i, 64))))))
+    b.add(row, "invalid SRH", "no SRH: IPv6 in IPv6 to the SID",
+          lambda i: eth6(ip6(sid, 41, udp6(i, 64))))
+    add("invalid SRH", "SRH with SL=0 then an SRH with SL=2",
+        pre=((NH_RT, srh(0, [nxt(5)], 0)),))
+    b.add(row, "invalid SRH", "IPv6 version field 4 (ethertype IPv6)",
+          lambda i: pkt(i)[:14] + bytes([0x40 | (pkt(i)[14] & 0x0F)]) + pkt(i)[15:])
+
+    if row == "End":
+        b.add(row, "cold neighbour", "next segment behind an unresolved neighbour",
+              lambda i: pkt(i, segs=[nxt(0), "fc00:99::5", sid], sl=2), cold=True)
+        b.add(row, "cold neighbour", "same, hop limit 1",
+              lambda i: pkt(i, segs=[nxt(0), "fc00:99::5", sid], sl=2, hlim=1), cold=True)
+
+    full = pkt(0, post=(NH_DST, b""))   # cut points: Eth, IPv6, SRH fixed part, ...
+    bounds = [("Ethernet", 14), ("half the IPv6 header", 34), ("IPv6", 54),
+              ("SRH fixed part", 62), ("first segment", 78), ("segment list", 110),
+              ("Destination Options", 118), ("inner IPv6", 158), ("inner UDP", 166)]
+    b.add_cuts(row, full, bounds, "SRH 3 SIDs SL=2 + DOH + IPv6/UDP")
+
+
+def encap_cases(b, row, pfx, mode, segs):
+    v6 = ":" in pfx
+    net = ipaddress.ip_network(pfx)
+    dst = str(net.network_address + 5)
+    n = len(segs) - (mode == "encap.red")
+    overhead = 40 + (8 + 16 * n if n else 0)
+    cap = 1500 - overhead               # the largest inner packet that fits once encapsulated
+
+    def pkt6(i, size=64, **kw):
+        return eth6(udp6(i, size, dst=dst, **kw))
+
+    def pkt4(i, size=64, **kw):
+        return eth4(udp4(i, size, dst=dst, **kw))
+
+    def add(cls, desc, make, **kw):
+        b.add(row, cls, desc, make, **kw)
+
+    if v6:
+        add("basic", "UDP, 64 bytes of payload", lambda i: pkt6(i))
+        add("basic", "UDP, smallest payload (the tag)", lambda i: pkt6(i, TAG_LEN))
+        add("TC / flow label", "traffic class 0xb9 (DSCP 46, ECN CE)", lambda i: pkt6(i, tc=0xB9))
+        add("TC / flow label", "flow label 0x12345", lambda i: pkt6(i, fl=0x12345))
+        add("TC / flow label", "flow label 0xfffff, TC 0x03", lambda i: pkt6(i, fl=0xFFFFF, tc=3))
+        for h in (255, 64, 2, 1, 0):
+            add("hop limit", f"inner hop limit {h}", lambda i, h=h: pkt6(i, hlim=h))
+        for total, why in ((cap, "fits once encapsulated"), (cap + 1, "one byte too many"),
+                           (1500, "the egress MTU, before encapsulation"),
+                           (1501, "over the egress MTU"), (1999, "the ingress MTU")):
+            add("size", f"inner packet of {total} bytes ({why})",
+                lambda i, t=total: pkt6(i, t - 48))
+        add("size", "Ethernet padding after the packet", lambda i: pkt6(i) + bytes(20))
+        add("inner headers", "inner Hop-by-Hop",
+            lambda i: eth6(ip6(dst, NH_HBH, opts_hdr(17) + udp6(i, 64)[40:], src=INNER6_SRC)))
+        add("inner headers", "inner SRH (SL=1)",
+            lambda i: eth6(ip6(dst, NH_RT, srh(17, [dst, "2001:db8:a::9"], 1) + udp6(i, 64)[40:],
+                               src=INNER6_SRC)))
+        add("inner headers", "inner first fragment",
+            lambda i: eth6(ip6(dst, NH_FRAG, frag_hdr(17) + udp6(i, 64)[40:], src=INNER6_SRC)))
+        add("invalid inner", "payload length longer than the frame",
+            lambda i: eth6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, plen=200)))
+        add("invalid inner", "payload length 8 bytes short of the frame",
+            lambda i: eth6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, plen=64)))
+        add("invalid inner", "version field 4 (ethertype IPv6)",
+            lambda i: eth6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, version=4)))
+        add("addresses", "source link-local", lambda i: pkt6(i, src="fe80::1"))
+        add("addresses", "source multicast", lambda i: pkt6(i, src="ff02::1"))
+        add("addresses", "source unspecified", lambda i: pkt6(i, src="::"))
+        add("addresses", "source loopback", lambda i: pkt6(i, src="::1"))
+        full = pkt6(0)
+        bounds = [("Ethernet", 14), ("half the IPv6 header", 34), ("IPv6", 54), ("UDP", 62)]
+    else:
+        add("basic", "UDP, 64 bytes of payload", lambda i: pkt4(i))
+        add("basic", "UDP, smallest payload (the tag)", lambda i: pkt4(i, TAG_LEN))
+        add("basic", "DF clear", lambda i: pkt4(i, flags=0))
+        add("TC / flow label", "TOS 0xb9 (DSCP 46, ECN CE)", lambda i: pkt4(i, tos=0xB9))
+        for t in (255, 64, 2, 1, 0):
+            add("hop limit", f"TTL {t}", lambda i, t=t: pkt4(i, ttl=t))
+        for total, why in ((cap, "fits once encapsulated"), (cap + 1, "one byte too many"),
+                           (1500, "the egress MTU, before encapsulation"),
+                           (1501, "over the egress MTU"), (1999, "the ingress MTU")):
+            for df in ("DF", 0):
+                add("size", f"inner packet of {total} bytes ({why}), DF {'set' if df else 'clear'}",
+                    lambda i, t=total, df=df: pkt4(i, t - 28, flags=df))
+        add("size", "Ethernet padding after the packet", lambda i: pkt4(i) + bytes(20))
+        add("inner headers", "IPv4 options (NOP x4)",
+            lambda i: pkt4(i, options=[IPOption_NOP()] * 4))
+        add("inner headers", "first fragment (MF)", lambda i: pkt4(i, flags="MF"))
+        add("inner headers", "non-first fragment", lambda i: pkt4(i, flags=0, frag=100))
+        add("invalid inner", "bad header checksum", lambda i: pkt4(i, chksum=0x1234))
+        add("invalid inner", "IHL 4", lambda i: pkt4(i, ihl=4))
+        add("invalid inner", "total length longer than the frame", lambda i: pkt4(i, length=200))
+        add("invalid inner", "total length 8 bytes short of the frame",
+            lambda i: pkt4(i, length=28 + 64 - 8))
+        add("invalid inner", "version field 6 (ethertype IPv4)", lambda i: pkt4(i, version=6))
+        add("addresses", "source 0.0.0.0", lambda i: pkt4(i, src="0.0.0.0"))
+        add("addresses", "source loopback 127.0.0.1", lambda i: pkt4(i, src="127.0.0.1"))
+        add("addresses", "source multicast 224.0.0.1", lambda i: pkt4(i, src="224.0.0.1"))
+        add("addresses", "source the DUT's own address", lambda i: pkt4(i, src=topo.DUT4),
+            doc="v4_local_source")
+        full = pkt4(0)
+        bounds = [("Ethernet", 14), ("half the IPv4 header", 24), ("IPv4", 34), ("UDP", 42)]
+    b.add_cuts(row, full, bounds, "UDP packet")
+
+
+def build():
+    b = Builder()
+    for row, (sid, _, _) in topo.SIDS.items():
+        endpoint_cases(b, row, sid)
+    for row, (pfx, mode, segs) in topo.policies().items():
+        if row.endswith("cold neighbour"):
+            dst = str(ipaddress.ip_network(pfx).network_address + 5)
+            b.add(row, "cold neighbour", "first SID behind an unresolved neighbour",
+                  lambda i, d=dst: eth6(udp6(i, 64, dst=d)), cold=True)
+            continue
+        encap_cases(b, row, pfx, mode, segs)
+    return b.cases

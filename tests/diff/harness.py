@@ -1,0 +1,427 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Differential test: our datapath (XDP, TC) against the kernel's seg6/seg6local.
+
+Three identical topologies (topo.py) are built: one configured with the
+kernel's seg6local/seg6 routes, one with srv6ctl attached at XDP, one at TC
+only. Every frame of the corpus (corpus.py) is sent into the three DUTs at the
+same time; what leaves each DUT on each of its links (toward src: ICMP
+errors; toward sink0 and sink1) is captured in the neighbour namespaces and
+paired with its input by the tag in the innermost payload (frames cut before
+the payload are sent one at a time). The kernel's output is the expectation.
+
+usage: harness.py --srv6ctl PATH [--write docs/conformance.md] [--matrix FILE]
+                  [--only ID,...] [-v]
+Exit 0 when there is no mismatch, 1 otherwise, 2 when the harness itself failed.
+"""
+import argparse
+import ctypes
+import datetime
+import os
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections import Counter, defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus  # noqa: E402
+import topo    # noqa: E402
+
+VARIANTS = ("xdp", "tc")
+BATCH = 48            # tagged cases per burst (the veth XDP ring holds 256 frames)
+QUIET = 0.03          # a burst is over when no frame came for this long ...
+MIN_WAIT = 0.05       # ... and at least this long after the last send
+COLD_WAIT = 0.3       # neighbour resolution takes a round trip through NDP
+TAG_RE = re.compile(rb"case-(\d{5})")
+
+# Documented differences (docs/semantics.md, "Differences"). Each is a
+# predicate over (kernel output, our output) that accepts ONLY the documented
+# shape of the difference, and only for the cases that carry its key.
+NORMALISATIONS = {
+    "hmac": ("HMAC TLV", "the kernel validates an HMAC TLV (`seg6_require_hmac` 0: if "
+             "present) and drops it when the key is unknown; the datapath holds no HMAC "
+             "keys and does not validate it (docs/semantics.md)",
+             "kernel: nothing; ours: exactly one frame forwarded toward a sink",
+             lambda k, o: not k and len(o) == 1 and o[0][0] in ("s0", "s1")),
+    "too_many_ext": ("More than 8 extension headers before the SRH, or more than 64 SRH TLVs",
+                     "BPF loops are bounded: the datapath drops such packets (`too_many_ext`) "
+                     "where the kernel processes them (docs/semantics.md)",
+                     "kernel: one frame forwarded toward a sink; ours: nothing",
+                     lambda k, o: len(k) == 1 and k[0][0] in ("s0", "s1") and not o),
+    "noroute": ("End.X / End.T with no route in their table",
+                "the kernel sends ICMPv6 Destination Unreachable; the datapath drops (it "
+                "cannot hand the packet to the kernel with the SID's table attached) "
+                "(docs/semantics.md)",
+                "kernel: one ICMPv6 Destination Unreachable toward src; ours: nothing",
+                lambda k, o: len(k) == 1 and k[0][0] == "src" and icmp6_type(k[0][1]) == 1
+                and not o),
+    "local_next": ("End with a next segment that is a local (non-SID) address or ::1",
+                   "bpf_fib_lookup answers 'not forwarded' both for a local address and for "
+                   "no route, so the datapath hands the processed packet to the kernel's input "
+                   "path (which processes the SRH at a local address, or drops ::1) where "
+                   "seg6local would blackhole it or send Unreachable (docs/semantics.md)",
+                   "kernel: nothing, or one ICMPv6 Destination Unreachable toward src; ours: "
+                   "nothing, or one frame toward a sink",
+                   lambda k, o: (not k or (len(k) == 1 and k[0][0] == "src"
+                                           and icmp6_type(k[0][1]) == 1))
+                   and (not o or (len(o) == 1 and o[0][0] in ("s0", "s1")))),
+    "v4_local_source": ("IPv4 packet whose source is one of the router's own addresses",
+                        "ip_route_input drops it as a martian; the FIB helper cannot tell a "
+                        "local address from no route, so the datapath encapsulates it "
+                        "(docs/semantics.md)",
+                        "kernel: nothing; ours: exactly one frame forwarded toward a sink",
+                        lambda k, o: not k and len(o) == 1 and o[0][0] in ("s0", "s1")),
+}
+
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+CLONE_NEWNET = 0x40000000
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+def in_netns(ns, fn):
+    """Run fn in a thread that entered network namespace ns (sockets keep it)."""
+    out = {}
+
+    def run():
+        try:
+            fd = os.open(f"/run/netns/{ns}", os.O_RDONLY)
+            if libc.setns(fd, CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), f"setns {ns}")
+            os.close(fd)
+            out["v"] = fn()
+        except BaseException as e:   # re-raised in the caller
+            out["e"] = e
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if "e" in out:
+        raise out["e"]
+    return out["v"]
+
+
+def packet_socket(ns, ifname):
+    def mk():
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        s.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)   # SO_RCVBUFFORCE: no loss in a burst
+        s.bind((ifname, ETH_P_ALL))
+        s.setblocking(False)
+        return s
+    return in_netns(ns, mk)
+
+
+def icmp6_type(frame):
+    """ICMPv6 type of an IPv6 frame (after a Hop-by-Hop header), else None."""
+    if frame[12:14] != b"\x86\xdd" or len(frame) < 56:
+        return None
+    nh, off = frame[20], 54
+    if nh == 0 and len(frame) >= off + 2:
+        nh, off = frame[off], off + (frame[off + 1] + 1) * 8
+    return frame[off] if nh == 58 and len(frame) > off else None
+
+
+def noise(frame):
+    """Frames that are no packet's output: multicast/broadcast, ARP, NDP, MLD."""
+    if frame[0] & 1 or frame[12:14] == b"\x08\x06":
+        return True
+    t = icmp6_type(frame)
+    return t is not None and (130 <= t <= 136 or t == 143)
+
+
+class Capture:
+    """Packet sockets of all sides: tx on src, rx on the three links of each DUT."""
+
+    def __init__(self, sides):
+        self.tx = {}
+        self.rx = {}   # socket -> (side, link)
+        for name, side in sides.items():
+            self.tx[name] = packet_socket(side.ns["src"], "eth0")
+            self.rx[self.tx[name]] = (name, "src")
+            for role in ("s0", "s1"):
+                self.rx[packet_socket(side.ns[role], "eth0")] = (name, role)
+
+    def drain(self, wait, quiet=QUIET):
+        """Read every frame until `wait` has passed and the links were quiet."""
+        got = []
+        start = last = time.monotonic()
+        while True:
+            ready, _, _ = select.select(list(self.rx), [], [], 0.005)
+            for s in ready:
+                while True:
+                    try:
+                        data, addr = s.recvfrom(65535)
+                    except BlockingIOError:
+                        break
+                    if addr[2] == PACKET_OUTGOING or noise(data):
+                        continue
+                    got.append((*self.rx[s], data))
+                    last = time.monotonic()
+            now = time.monotonic()
+            if now - start >= wait and now - last >= quiet:
+                return got
+
+    def send(self, frame):
+        for s in self.tx.values():
+            s.send(frame)
+
+
+def run_cases(cases, sides, cap):
+    """-> {case id: {side: sorted [(link, bytes)]}}, and frames nobody claimed."""
+    out = {c.id: {n: [] for n in sides} for c in cases}
+    strays = []
+
+    def file(frames, owner=None):
+        for side, link, data in frames:
+            m = TAG_RE.search(data)
+            cid = int(m.group(1)) if m else owner
+            if cid in out:
+                out[cid][side].append((link, data))
+            else:
+                strays.append((owner, side, link, data))
+
+    cap.drain(0.1)   # whatever the topology said while starting
+    tagged = [c for c in cases if c.tagged and not c.cold]
+    for k in range(0, len(tagged), BATCH):
+        for c in tagged[k:k + BATCH]:
+            cap.send(c.frame)
+        file(cap.drain(MIN_WAIT))
+    for c in cases:   # one at a time: no tag to pair by, or a neighbour to forget first
+        if c.tagged and not c.cold:
+            continue
+        if c.cold:
+            for side in sides.values():
+                side.flush_cold()
+        cap.send(c.frame)
+        file(cap.drain(COLD_WAIT if c.cold else MIN_WAIT), owner=c.id)
+    for c in cases:
+        for n in sides:
+            out[c.id][n].sort()
+    return out, strays
+
+
+def verdict(case, k, o):
+    if k == o:
+        return "identical"
+    if case.doc and NORMALISATIONS[case.doc][3](k, o):
+        return "documented"
+    return "mismatch"
+
+
+def summary(frame):
+    """One line of what a frame is, for the report."""
+    from scapy.all import Ether
+    try:
+        return Ether(frame).summary()
+    except Exception:   # a cut frame scapy cannot dissect
+        return f"{len(frame)} bytes"
+
+
+def hexdump(data, limit=None):
+    h = data.hex()
+    return h if limit is None or len(h) <= 2 * limit else h[:2 * limit] + f"... ({len(data)} B)"
+
+
+def describe_out(frames, limit=None):
+    if not frames:
+        return ["dropped (nothing left the DUT)"]
+    return [f"on {link}: {summary(d)}\n      {hexdump(d, limit)}" for link, d in frames]
+
+
+def write_matrix(path, cases, results, strays, meta):
+    rows = list(dict.fromkeys(c.row for c in cases))
+    cells = defaultdict(Counter)   # (row, cls, variant) -> verdicts
+    totals = {v: Counter() for v in VARIANTS}
+    for c in cases:
+        for v in VARIANTS:
+            r = results[c.id][v]
+            cells[(c.row, c.cls, v)][r] += 1
+            totals[v][r] += 1
+    L = []
+    L.append("# Conformance with the kernel's seg6 / seg6local\n")
+    L.append("GENERATED by `tests/diff/harness.py`: do not edit by hand. Regenerate with\n")
+    L.append("    cmake --build build && /usr/bin/python3 tests/diff/harness.py \\")
+    L.append("        --srv6ctl build/tools/srv6ctl/srv6ctl --write docs/conformance.md\n")
+    L.append(f"- Date: {meta['date']}; kernel {meta['kernel']}; {meta['iproute2']}")
+    L.append(f"- Run: `{meta['cmd']}`, {meta['secs']:.0f} s, {len(cases)} cases "
+             f"({sum(c.tagged and not c.cold for c in cases)} sent in tagged bursts, "
+             f"the rest one at a time).")
+    L.append("""
+## How
+
+Three copies of one topology (`tests/diff/topo.py`): src -- DUT -- sink0
+(main table, `fc00::/16`) and DUT -- sink1 (table 100, End.X next hops
+`fd00:11::2` and `fe80::2`). In the first the DUT runs the kernel's
+`seg6local` End, End.X, End.T and `seg6` encap / encap.red routes; in the
+others the same SIDs and policies are configured with `srv6ctl`, attached at
+XDP (`attach DEV xdp`) or at TC only (`attach DEV tc`). Each frame of the
+corpus (`tests/diff/corpus.py`) goes into the three DUTs at once; everything
+that leaves a DUT on any of its three links (forwarded packets, ICMP errors
+back toward src) is captured with packet sockets in the neighbouring
+namespaces, minus NDP/MLD/ARP and multicast, and paired with its input by
+the tag (`case-NNNNN`) at the head of the innermost payload; frames cut
+before the payload are sent one at a time. A case is **identical** when the
+multisets of (link, frame bytes) are equal, Ethernet header included;
+**documented** when they differ exactly as one of the normalisations below
+says (and the case was built to exercise it); otherwise **mismatch**.
+
+Environment, the same on all three sides: fixed MACs, permanent neighbours
+except one next hop (`fd00:10::3`, the *cold neighbour* cases flush it before
+sending), ICMP rate limits off in the DUT (`net.ipv6.icmp.ratelimit=0`,
+`net.ipv4.icmp_msgs_per_sec`) so every error is sent, `ip sr tunsrc` and
+`src` both `fd00:10::1`, egress MTU 1500, ingress (src) MTU 2000.
+
+## Normalisations
+
+Only these differences are accepted, each only in the shape given and only
+for the cases built to exercise it:
+""")
+    L.append("| Key | Difference | Accepted shape | Why |")
+    L.append("|---|---|---|---|")
+    for key, (what, why, shape, _) in NORMALISATIONS.items():
+        L.append(f"| `{key}` | {what} | {shape} | {why} |")
+    L.append("""
+Other documented differences of docs/semantics.md are not exercised here
+because the harness configures around them: the outer source is given
+(`src` = tunsrc), the flow label sysctl and the IPv4 outer hop limit keep
+their defaults, End.X/End.T next hops share the main table's MTU, and no
+policy covers a local address.
+""")
+    L.append("## Totals\n")
+    L.append("| Variant | Cases | Identical | Documented | Mismatch |")
+    L.append("|---|---|---|---|---|")
+    for v in VARIANTS:
+        t = totals[v]
+        L.append(f"| kernel vs {v} | {len(cases)} | {t['identical']} | {t['documented']} | "
+                 f"{t['mismatch']} |")
+    L.append("\n## Matrix\n")
+    L.append("Per behaviour and case class: identical / documented / mismatch.\n")
+    L.append("| Behaviour | Case class | Cases | kernel vs xdp | kernel vs tc |")
+    L.append("|---|---|---|---|---|")
+    for row in rows:
+        for cls in dict.fromkeys(c.cls for c in cases if c.row == row):
+            cx, ct = cells[(row, cls, "xdp")], cells[(row, cls, "tc")]
+            n = sum(cx.values())
+
+            def fmt(cnt):
+                s = f"{cnt['identical']} / {cnt['documented']} / {cnt['mismatch']}"
+                return f"**{s}**" if cnt["mismatch"] else s
+            L.append(f"| {row} | {cls} | {n} | {fmt(cx)} | {fmt(ct)} |")
+    L.append("\n## Mismatches\n")
+    bad = [c for c in cases if "mismatch" in results[c.id].values()]
+    if not bad:
+        L.append("None.\n")
+    for c in bad:
+        o = meta["outputs"][c.id]
+        L.append(f"### case {c.id}: {c.row} / {c.cls}: {c.desc}\n")
+        L.append(f"xdp: {results[c.id]['xdp']}, tc: {results[c.id]['tc']}. "
+                 f"Reproduce: `harness.py --srv6ctl ... --only {c.id} -v`\n")
+        L.append("```")
+        L.append(f"in:     {summary(c.frame)}\n      {hexdump(c.frame, 200)}")
+        for n in ("kernel",) + VARIANTS:
+            for line in describe_out(o[n], 200):
+                L.append(f"{n + ':':7} {line}")
+        L.append("```\n")
+    if strays:
+        L.append("## Frames not paired with any case\n")
+        L.append("```")
+        for owner, side, link, data in strays[:20]:
+            L.append(f"{side} on {link} (while case {owner}): {summary(data)}")
+        L.append("```\n")
+    with open(path, "w") as f:
+        f.write("\n".join(L))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--srv6ctl", required=True)
+    ap.add_argument("--write", help="write the conformance document here")
+    ap.add_argument("--matrix", help="write the matrix here (same format), e.g. in the build dir")
+    ap.add_argument("--only", help="comma-separated case ids (reproduce one case)")
+    ap.add_argument("-v", action="store_true", help="print every case's outputs")
+    args = ap.parse_args()
+    # A SIGTERM (ctest's timeout) must still remove the namespaces (finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
+    t0 = time.monotonic()
+    if os.geteuid():
+        print("needs root", file=sys.stderr)
+        return 2
+    if not os.path.ismount("/sys/fs/bpf"):
+        topo.sh("mount", "-t", "bpf", "bpf", "/sys/fs/bpf")
+    srv6ctl = os.path.abspath(args.srv6ctl)
+
+    cases = corpus.build()
+    if args.only:
+        keep = {int(x) for x in args.only.split(",")}
+        cases = [c for c in cases if c.id in keep]
+    pid = os.getpid()
+    topo.remove_stale()
+    sides = {"kernel": topo.Side(f"{topo.NS_PREFIX}{pid}k-", "kernel")}
+    for v in VARIANTS:
+        sides[v] = topo.Side(f"{topo.NS_PREFIX}{pid}{v[0]}-", v, srv6ctl)
+    try:
+        for s in sides.values():
+            s.create()
+            s.configure()
+        cap = Capture(sides)
+        outputs, strays = run_cases(cases, sides, cap)
+    except Exception:
+        traceback.print_exc()
+        return 2
+    finally:
+        for s in sides.values():
+            try:
+                s.destroy()
+            except Exception:
+                traceback.print_exc()
+
+    results = {c.id: {v: verdict(c, outputs[c.id]["kernel"], outputs[c.id][v]) for v in VARIANTS}
+               for c in cases}
+    nbad = 0
+    for c in cases:
+        r = results[c.id]
+        bad = "mismatch" in r.values()
+        nbad += bad
+        if bad or args.v:
+            print(f"case {c.id} [{c.row} / {c.cls}] {c.desc}: xdp {r['xdp']}, tc {r['tc']}")
+            print(f"  in:     {summary(c.frame)}\n          {hexdump(c.frame)}")
+            for n in sides:
+                for line in describe_out(outputs[c.id][n]):
+                    print(f"  {n + ':':7} {line}")
+
+    # The harness must be able to see something: a row where the kernel
+    # itself never produced a frame means the topology, not the datapath, is
+    # broken (and every comparison in it would be vacuous).
+    silent = [r for r in dict.fromkeys(c.row for c in cases)
+              if not any(outputs[c.id]["kernel"] for c in cases if c.row == r)]
+    secs = time.monotonic() - t0
+    totals = {v: Counter(results[c.id][v] for c in cases) for v in VARIANTS}
+    for v in VARIANTS:
+        print(f"kernel vs {v}: {len(cases)} cases, {totals[v]['identical']} identical, "
+              f"{totals[v]['documented']} documented, {totals[v]['mismatch']} mismatch")
+    for owner, side, link, data in strays:
+        print(f"unpaired frame, {side} on {link} (case {owner}): {summary(data)}\n"
+              f"          {hexdump(data)}")
+    print(f"{len(strays)} unpaired frames; {secs:.1f} s")
+    meta = {"date": datetime.date.today().isoformat(), "kernel": os.uname().release,
+            "iproute2": topo.sh("ip", "-V").strip(), "secs": secs, "outputs": outputs,
+            "cmd": "harness.py " + " ".join(
+                a if not a.startswith("/") else os.path.relpath(a) for a in sys.argv[1:])}
+    for path in (args.write, args.matrix):
+        if path:
+            write_matrix(path, cases, results, strays, meta)
+    if silent and not args.only:
+        print(f"HARNESS ERROR: the kernel produced no frame at all for {silent}", file=sys.stderr)
+        return 2
+    if strays and not args.only:
+        print("HARNESS ERROR: frames could not be paired with their case", file=sys.stderr)
+        return 2
+    return 1 if nbad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

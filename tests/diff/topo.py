@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Topology of one side of the differential test, and its two configurations.
+
+    src ns              DUT ns                     sink0 ns
+    eth0 ------------- d-src        d-s0 ---------- eth0   (main table)
+    fd00:a::1          fd00:a::2    fd00:10::1      fd00:10::2, fd00:10::3
+    10.0.0.1           10.0.0.2                      (::3: no neighbour entry in DUT)
+                                    d-s1 ---------- eth0   sink1 ns (table 100,
+                                    fd00:11::1      fd00:11::2, fe80::2  End.X next hops)
+
+Every side (kernel, xdp, tc) gets the same namespaces, names aside, so what
+leaves them can be compared byte for byte. The src link has MTU 2000 so frames
+one byte over the egress MTU (1500) reach the DUT.
+"""
+import os
+import re
+import subprocess
+
+MAC = {  # fixed MACs: the frames on the wire must not depend on the run
+    "src": "02:00:00:00:00:01", "d-src": "02:00:00:00:01:01",
+    "d-s0": "02:00:00:00:01:02", "d-s1": "02:00:00:00:01:03",
+    "s0": "02:00:00:00:02:01", "s1": "02:00:00:00:03:01",
+}
+SRC6, DUT6, SRC4, DUT4 = "fd00:a::1", "fd00:a::2", "10.0.0.1", "10.0.0.2"
+TUNSRC = "fd00:10::1"            # outer source of the encapsulations (both sides)
+S0_NH, S0_COLD, S1_NH, S1_LL = "fd00:10::2", "fd00:10::3", "fd00:11::2", "fe80::2"
+COLD_PREFIX = "fc00:99::/32"     # main table, via S0_COLD (neighbour resolved on demand)
+
+# Endpoint SIDs: name -> (SID, kernel seg6local arguments, srv6ctl arguments).
+SIDS = {
+    "End": ("fc00:1::e", "action End dev d-s0", "action End"),
+    "End.X": ("fc00:1::a", f"action End.X nh6 {S1_NH} dev d-s1", f"action End.X nh6 {S1_NH}"),
+    "End.X-ll": ("fc00:1::b", f"action End.X nh6 {S1_LL} oif d-s1 dev d-s1",
+                 f"action End.X nh6 {S1_LL} oif d-s1"),
+    "End.T": ("fc00:1::d", "action End.T table 100 dev d-s1", "action End.T table 100"),
+}
+
+
+def policies():
+    """H.Encaps / H.Encaps.Red for IPv6 and IPv4 with 1, 2, 3 and 16 SIDs.
+
+    name -> (prefix, mode, segments); the first SID is routed via sink0."""
+    out = {}
+    for fam in (6, 4):
+        for mi, mode in enumerate(("encap", "encap.red")):
+            for n in (1, 2, 3, 16):
+                segs = ["fc00:2::1"] + [f"fc00:3::{i:x}" for i in range(2, n + 1)]
+                pfx = f"2001:db8:{mi}{n:02d}::/64" if fam == 6 else f"10.{10 + mi}.{n}.0/24"
+                name = f"H.Encaps{'.Red' if mi else ''} v{fam} {n} SID{'s' if n > 1 else ''}"
+                out[name] = (pfx, mode, segs)
+    # First SID behind a next hop whose neighbour the DUT must resolve.
+    out["H.Encaps v6 cold neighbour"] = ("2001:db8:99::/64", "encap", ["fc00:99::1", "fc00:3::2"])
+    return out
+
+
+NS_PREFIX = "srv6diff"   # namespaces: srv6diff<pid><k|x|t>-<src|dut|s0|s1>
+NS_RE = re.compile(rf"^{NS_PREFIX}(\d+)[kxt]-(src|dut|s0|s1)$")
+
+
+def remove_stale():
+    """Remove what a killed earlier run (its pid gone) left: namespaces and pins."""
+    for ns in os.listdir("/run/netns") if os.path.isdir("/run/netns") else ():
+        m = NS_RE.match(ns)
+        if not m or os.path.exists(f"/proc/{m.group(1)}"):
+            continue
+        if m.group(2) == "dut":
+            sh("rm", "-rf", f"/sys/fs/bpf/srv6/net{os.stat('/run/netns/' + ns).st_ino}",
+               check=False)
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def sh(*args, check=True):
+    r = subprocess.run(args, capture_output=True, text=True)
+    if check and r.returncode:
+        raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+class Side:
+    """The four namespaces of one side: <prefix>src, dut, s0, s1."""
+
+    def __init__(self, prefix, variant, srv6ctl=None):
+        self.variant = variant          # "kernel", "xdp" or "tc"
+        self.srv6ctl = srv6ctl
+        self.ns = {k: f"{prefix}{k}" for k in ("src", "dut", "s0", "s1")}
+        self.pin_dir = None
+
+    def nsx(self, role, *args, check=True):
+        return sh("ip", "-n", self.ns[role], *args, check=check)
+
+    def sysctl(self, role, *kv):
+        sh("ip", "netns", "exec", self.ns[role], "sysctl", "-qw", *kv)
+
+    def create(self):
+        for ns in self.ns.values():
+            sh("ip", "netns", "add", ns)
+        for role in self.ns:
+            self.nsx(role, "link", "set", "lo", "up")
+        self.link("src", "eth0", "d-src", 2000)
+        self.link("s0", "eth0", "d-s0", 1500)
+        self.link("s1", "eth0", "d-s1", 1500)
+
+        self.nsx("src", "addr", "add", f"{SRC6}/64", "dev", "eth0", "nodad")
+        self.nsx("src", "addr", "add", f"{SRC4}/24", "dev", "eth0")
+        self.nsx("dut", "addr", "add", f"{DUT6}/64", "dev", "d-src", "nodad")
+        self.nsx("dut", "addr", "add", f"{DUT4}/24", "dev", "d-src")
+        self.nsx("dut", "addr", "add", f"{TUNSRC}/64", "dev", "d-s0", "nodad")
+        self.nsx("dut", "addr", "add", "fd00:11::1/64", "dev", "d-s1", "nodad")
+        for a in (S0_NH, S0_COLD):   # the sinks answer NDP for the next hops
+            self.nsx("s0", "addr", "add", f"{a}/64", "dev", "eth0", "nodad")
+        for a in (S1_NH, S1_LL):
+            self.nsx("s1", "addr", "add", f"{a}/64", "dev", "eth0", "nodad")
+
+        # Forwarding, SRH processing (all AND per interface), no rp_filter;
+        # ICMP errors unlimited so every case gets its error, not a token.
+        self.sysctl("dut", "net.ipv6.conf.all.forwarding=1", "net.ipv4.ip_forward=1",
+                    "net.ipv6.conf.all.seg6_enabled=1", "net.ipv4.conf.all.rp_filter=0",
+                    "net.ipv4.conf.default.rp_filter=0", "net.ipv6.icmp.ratelimit=0",
+                    "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_msgs_per_sec=1000000",
+                    "net.ipv4.icmp_msgs_burst=1000000")
+        for dev in ("d-src", "d-s0", "d-s1"):
+            self.sysctl("dut", f"net.ipv6.conf.{dev}.seg6_enabled=1",
+                        f"net.ipv4.conf.{dev}.rp_filter=0")
+
+        # Permanent neighbours for every next hop but S0_COLD.
+        for addr, dev, mac in ((SRC6, "d-src", MAC["src"]), (SRC4, "d-src", MAC["src"]),
+                               (S0_NH, "d-s0", MAC["s0"]), (S1_NH, "d-s1", MAC["s1"]),
+                               (S1_LL, "d-s1", MAC["s1"])):
+            self.nsx("dut", "neigh", "replace", addr, "lladdr", mac, "dev", dev,
+                     "nud", "permanent")
+        self.nsx("dut", "-6", "route", "add", "fc00::/16", "via", S0_NH, "dev", "d-s0")
+        self.nsx("dut", "-6", "route", "add", COLD_PREFIX, "via", S0_COLD, "dev", "d-s0")
+        self.nsx("dut", "-6", "route", "add", "fc00::/16", "via", S1_NH, "dev", "d-s1",
+                 "table", "100")
+
+    def link(self, ra, ifa, ifb, mtu):
+        """veth between ns ra (ifa, the outer end) and the DUT (ifb)."""
+        sh("ip", "link", "add", ifa, "netns", self.ns[ra], "address", MAC[ra], "mtu", str(mtu),
+           "type", "veth", "peer", "name", ifb, "netns", self.ns["dut"], "address", MAC[ifb],
+           "mtu", str(mtu))
+        self.nsx(ra, "link", "set", ifa, "up")
+        self.nsx("dut", "link", "set", ifb, "up")
+        # GRO on the outer end: a veth drops XDP-redirected frames without it.
+        sh("ip", "netns", "exec", self.ns[ra], "ethtool", "-K", ifa, "gro", "on")
+
+    def configure(self):
+        if self.variant == "kernel":
+            self.configure_kernel()
+        else:
+            self.configure_ours()
+
+    def configure_kernel(self):
+        for sid, kargs, _ in SIDS.values():
+            self.nsx("dut", "-6", "route", "add", f"{sid}/128", "encap", "seg6local",
+                     *kargs.split())
+        self.nsx("dut", "sr", "tunsrc", "set", TUNSRC)
+        for pfx, mode, segs in policies().values():
+            fam = "-6" if ":" in pfx else "-4"
+            self.nsx("dut", fam, "route", "add", pfx, "encap", "seg6", "mode", mode,
+                     "segs", ",".join(segs), "dev", "d-s0")
+
+    def ctl(self, *args):
+        return sh(self.srv6ctl, "-n", self.ns["dut"], *args)
+
+    def configure_ours(self):
+        ino = os.stat(f"/run/netns/{self.ns['dut']}").st_ino
+        self.pin_dir = f"/sys/fs/bpf/srv6/net{ino}"
+        for dev in ("d-src", "d-s0", "d-s1"):
+            self.ctl("attach", dev, self.variant)
+        for sid, _, oargs in SIDS.values():
+            self.ctl("sid", "add", sid, *oargs.split())
+        for pfx, mode, segs in policies().values():
+            self.ctl("policy", "add", pfx, mode, "segs", ",".join(segs), "src", TUNSRC)
+
+    def flush_cold(self):
+        """Forget the resolved neighbour of S0_COLD (cold-neighbour cases)."""
+        self.nsx("dut", "neigh", "flush", "to", S0_COLD, "dev", "d-s0", check=False)
+
+    def destroy(self):
+        if self.srv6ctl and self.variant != "kernel":
+            for dev in ("d-src", "d-s0", "d-s1"):
+                sh(self.srv6ctl, "-n", self.ns["dut"], "detach", dev, check=False)
+        if self.pin_dir is None and os.path.exists(f"/run/netns/{self.ns['dut']}"):
+            self.pin_dir = f"/sys/fs/bpf/srv6/net{os.stat('/run/netns/' + self.ns['dut']).st_ino}"
+        if self.pin_dir:
+            sh("rm", "-rf", self.pin_dir, check=False)
+        for ns in self.ns.values():
+            sh("ip", "netns", "del", ns, check=False)
