@@ -109,15 +109,17 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		return V_DROP;
 	}
 
-	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
-		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
 	if (grow_head(ctx, xdp, encap_len, inner_v6)) {
 		if (!xdp)
 			return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
-		/* XDP headroom: 256 bytes less the kernel's xdp_frame: TC does the rest */
+		/* XDP headroom: 256 bytes less the kernel's xdp_frame: TC does the
+		 * rest (nothing was changed yet) */
 		count_reason(SRV6_PASS_NO_HEADROOM);
 		return V_PASS;
 	}
+	/* Ethernet padding goes, as ip(v6)_rcv trims it */
+	if (ctx_trim(ctx, xdp, ETH_LEN + out_len))
+		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
 
 	data = ctx_data(ctx, xdp);
 	end = ctx_data_end(ctx, xdp);

@@ -28,10 +28,8 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	__u32 l3_len = IP6_LEN + bpf_ntohs(ip6->payload_len);
 	if (ETH_LEN + l3_len > ctx_len(ctx, xdp))
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
-	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
-		return sid_drop(e, SRV6_DROP_TRUNCATED);
 
-	struct srh_loc loc;
+	struct srh_loc loc = {.limit = ETH_LEN + l3_len};
 	int err = srh_locate(ctx, xdp, &loc);
 	if (err)
 		return sid_drop(e, err);
@@ -74,8 +72,19 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	if (xdp && p.kind != PLAN_FWD && p.kind != PLAN_CHAIN)
 		return V_PASS; /* unchanged: the TC program finishes it */
 
+	/* Ethernet padding goes, as ip6_rcv trims it; then the pointers
+	 * (invalidated by the trim) are taken again */
+	struct in6_addr next_da = *next;
+	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
+	data = ctx_data(ctx, xdp);
+	end = ctx_data_end(ctx, xdp);
+	srh = data + (loc.off & 0xfff);
+	ip6 = data + ETH_LEN;
+	if ((void *)(srh + 1) > end || (void *)(ip6 + 1) > end)
+		return sid_drop(e, SRV6_DROP_TRUNCATED);
 	srh->segments_left = sl;
-	__builtin_memcpy(&ip6->daddr, next, 16);
+	ip6->daddr = next_da;
 	/* as the kernel counts: ip6_forward's failures (hop limit, too big,
 	 * link-local source) are errors */
 	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH || p.kind == PLAN_CHAIN ||

@@ -111,9 +111,9 @@ INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fi
 			bpf_tail_call(ctx, &chain_xdp, 0);
 		else
 			bpf_tail_call(ctx, &chain_tc, 0);
-		/* out of tail calls: XDP leaves the rest to TC, TC gives up */
+		/* out of tail calls (33 of our SIDs in a row) */
 		count_reason(SRV6_DROP_CHAIN_LIMIT);
-		return xdp ? V_PASS : V_DROP;
+		return V_DROP;
 	}
 	ip6->hop_limit--;
 	if (p.kind == PLAN_NEIGH) {

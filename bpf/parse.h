@@ -24,6 +24,7 @@ struct srh_loc {
 	__u32 off;     /* from the frame start */
 	__u32 len;     /* (hdrlen + 1) * 8 */
 	__u32 nh_off;  /* offset of the next-header byte that names it */
+	__u32 limit;   /* in: where the IPv6 packet ends (Ethernet padding may follow) */
 };
 
 /* Returns the IPv6 header when the frame holds one in full, else NULL. */
@@ -61,7 +62,7 @@ INLINE int find_srh(void *ctx, const bool xdp, struct srh_loc *loc)
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_DSTOPTS && nh != IPPROTO_ROUTING &&
 		    nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH)
 			return none;
-		if ((void *)(h + 8) > end)
+		if ((void *)(h + 8) > end || off + 8 > loc->limit)
 			return SRV6_DROP_TRUNCATED;
 		__u32 len;
 		if (nh == IPPROTO_ROUTING) {
@@ -99,7 +100,7 @@ INLINE int validate_srh(void *ctx, const bool xdp, const struct srh_loc *loc)
 	struct ipv6_sr_hdr *srh = data + off;
 	if ((void *)(srh + 1) > end)
 		return SRV6_DROP_TRUNCATED;
-	if ((void *)srh + (loc->len & 0xfff) > end)
+	if ((void *)srh + (loc->len & 0xfff) > end || off + loc->len > loc->limit)
 		return SRV6_DROP_TRUNCATED;
 	if (srh->type != 4)
 		return SRV6_DROP_MALFORMED_SRH;
