@@ -109,6 +109,11 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		return V_DROP;
 	}
 
+	/* Ethernet padding goes, as ip(v6)_rcv trims it: at TC before growing
+	 * (bpf_skb_change_tail refuses an skb marked encapsulated), at XDP
+	 * after, so that a frame handed up for lack of headroom is unchanged */
+	if (!xdp && ctx_trim(ctx, xdp, ETH_LEN + l3_len))
+		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
 	if (grow_head(ctx, xdp, encap_len, inner_v6)) {
 		if (!xdp)
 			return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
@@ -117,8 +122,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		count_reason(SRV6_PASS_NO_HEADROOM);
 		return V_PASS;
 	}
-	/* Ethernet padding goes, as ip(v6)_rcv trims it */
-	if (ctx_trim(ctx, xdp, ETH_LEN + out_len))
+	if (xdp && ctx_trim(ctx, xdp, ETH_LEN + out_len))
 		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
 
 	data = ctx_data(ctx, xdp);

@@ -427,6 +427,16 @@ void add_encap_cases(std::vector<Case>& v) {
     v.push_back(handed("HEncaps_too_big_for_egress_MTU", "2001:db8:ff::/64", in, SRV6_PASS_TOO_BIG, kTcOk,
                        outp.build(), {0, 0, 1}, {{SRV6_PASS_TOO_BIG, 1}}));
   }
+  // A short IPv4 packet arrives padded to Ethernet's 60 bytes: the padding
+  // is not part of it and must not be carried inside the tunnel.
+  {
+    pkt::Packet inner;
+    inner.ipv4({.src = ip4("192.0.2.1"), .dst = policy_dst4(false, 2), .ttl = 64}).udp(1, 2).payload("p");
+    auto in = with_eth(kInMac, kSenderMac, inner);
+    in.resize(60, 0);
+    auto out = encapsulated(false, policy_segs(2), inner, false, 0, 0, 63);
+    v.push_back(encap_case("HEncaps_IPv4_with_Ethernet_padding", policy_prefix4(false, 2), in, out));
+  }
   // ip_rcv / ip_route_input drops: bad header checksum, martian source.
   {
     pkt::Packet p = eth_in();
