@@ -59,7 +59,7 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	__builtin_memcpy(fib.ipv6_dst, next, 16);
 	sid_route(e, &fib, &r);
 	struct plan p = {PLAN_CHAIN, 0};
-	if (!r.main_table || ll_src || !is_our_sid(next)) {
+	if (!r.main_table || !is_our_sid(next)) {
 		/* a link-local source gets the kernel's ICMP "not a neighbour" */
 		long rc = ll_src	 ? BPF_FIB_LKUP_RET_NOT_FWDED
 			  : r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH

@@ -501,4 +501,24 @@ void configure(srv6::Instance& inst) {
   for (const char* dev : {"out0", "out1", "out2"}) inst.attach(dev, srv6::Hook::Xdp);
 }
 
+namespace {
+srv6::Instance fresh_instance(const std::string& name) {
+  enter_fixture_namespace();
+  // pins of a crashed run may sit under a reused namespace inode
+  srv6::Instance::open(name).destroy();
+  return srv6::Instance::open(name);
+}
+}  // namespace
+
+Fixture::Fixture(const std::string& name) : inst_(fresh_instance(name)) {
+  try {
+    configure(inst_);
+  } catch (...) {
+    inst_.destroy();
+    throw;
+  }
+}
+
+Fixture::~Fixture() { inst_.destroy(); }
+
 }  // namespace cases

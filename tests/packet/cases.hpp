@@ -45,4 +45,19 @@ void enter_fixture_namespace();
 // the loader's typed API, and attaches XDP to the fixture's tx ports.
 void configure(srv6::Instance& inst);
 
+// The fixture as one object: a fresh network namespace, instance `name`
+// configured as the cases expect. Its pins go with it, also when the
+// configuration fails halfway (they would outlive the namespace otherwise).
+class Fixture {
+ public:
+  explicit Fixture(const std::string& name);
+  ~Fixture();
+  Fixture(const Fixture&) = delete;
+  Fixture& operator=(const Fixture&) = delete;
+  srv6::Instance& instance() { return inst_; }
+
+ private:
+  srv6::Instance inst_;
+};
+
 }  // namespace cases

@@ -112,23 +112,13 @@ INSTANTIATE_TEST_SUITE_P(Cases, Packet, ::testing::ValuesIn(all_runs()),
 class NetEnv : public ::testing::Environment {
  public:
   void SetUp() override {
-    cases::enter_fixture_namespace();
-    inst_ = std::make_unique<srv6::Instance>(srv6::Instance::open("pkttest"));
-    try {
-      cases::configure(*inst_);
-    } catch (...) {
-      inst_->destroy();  // the pins outlive this process otherwise
-      inst_.reset();
-      throw;
-    }
-    g_inst = inst_.get();
+    fixture_ = std::make_unique<cases::Fixture>("pkttest");
+    g_inst = &fixture_->instance();
   }
-  void TearDown() override {
-    if (inst_) inst_->destroy();
-  }
+  void TearDown() override { fixture_.reset(); }
 
  private:
-  std::unique_ptr<srv6::Instance> inst_;
+  std::unique_ptr<cases::Fixture> fixture_;
 };
 
 }  // namespace

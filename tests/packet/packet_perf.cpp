@@ -64,14 +64,8 @@ int main(int argc, char** argv) {
     names = {"End_SL2_to_1", "EndX_global_nh6", "EndT_table_100", "HEncaps_2_SIDs_IPv6_inner",
              "HEncaps_2_SIDs_IPv4_inner", "HEncapsRed_2_SIDs_IPv6_inner", "IPv6_not_ours"};
 
-  cases::enter_fixture_namespace();
-  auto inst = srv6::Instance::open("perf");
-  // the pins would outlive this process (and its namespace) otherwise
-  struct Unpin {
-    srv6::Instance& i;
-    ~Unpin() { i.destroy(); }
-  } unpin{inst};
-  cases::configure(inst);
+  cases::Fixture fixture("perf");
+  srv6::Instance& inst = fixture.instance();
   bench_restore* skel = bench_restore__open_and_load();
   if (!skel) {
     fprintf(stderr, "cannot load tools/bench/restore.bpf.c\n");

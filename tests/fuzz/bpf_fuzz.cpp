@@ -1,0 +1,1358 @@
+// Fuzz test of the real XDP and TC programs (BPF_PROG_TEST_RUN) in the
+// packet tests' private namespace (tests/packet/cases.hpp: SIDs fc00:1::e End,
+// fc00:1::a End.X fd00:3::2, fc00:1::b End.X fe80::2 oif out1, fc00:1::7 End.T
+// table 100, policies 2001:db8:N::/64 and 10.N.0.0/24).
+//
+// Per behaviour (End, End.X global, End.X link-local, End.T, H.Encaps and
+// H.Encaps.Red with IPv6 and IPv4 inner, traffic not ours) and per hook, each
+// run takes a valid packet (a packet test case or one generated with
+// tests/packet/builder) or a fully random one, applies 0-3 mutations (bit
+// flips, header field sets, truncation, extension header insertion/removal,
+// segments_left, segments, TLV areas, padding, growth), runs it and checks,
+// with a validator written here from the RFCs and the kernel's rules (no
+// bpf/ code):
+//   1. the verdict is one the hook may give (XDP: PASS DROP REDIRECT; TC: OK
+//      SHOT REDIRECT); traffic not ours passes unchanged;
+//   2. a packet that leaves (REDIRECT, TC OK of ours) is well formed and is
+//      exactly the input processed: End*: SL - 1, DA = segments[SL], and
+//      again for each SID of ours the new DA names after an End (our SIDs
+//      act as routes: chained at once, no hop-limit decrement in between,
+//      at most 34 in a row); hop limit - 1 once if redirected; MACs of a
+//      fixture egress/next hop pair (or untouched); Ethernet padding gone;
+//      encapsulation: outer IPv6 + SRH as the policy says around the
+//      input's L3 packet bit for bit, then the chain when its first SID is
+//      ours; an XDP hand-off (PASS) of ours is the input unchanged (padding
+//      included) or, in a chain, the packet before its last SID;
+//   3. every packet is counted exactly once: each SID a chain ran before
+//      its last (and a policy before its chain) packets + 1, bytes + its
+//      IPv6 length; the last: processed (packets, bytes), dropped (errors +
+//      one drop reason; the chain limit: one reason only), handed off
+//      unchanged (XDP PASS, TC OK unchanged: one pass reason, nothing
+//      else), handed to the kernel processed by TC (one pass reason; errors
+//      for hop limit / too big / link-local source, else packets), not
+//      ours (nothing). When a drop may be the first SID's (a header it
+//      refuses) or the chain's end, the run's counters are read at once
+//      and must match one of the two.
+// Counters are compared per batch (--batch, default 64) against the sums of
+// the per-run expectations; a processed TC hand-off's bucket (error or
+// packet) also takes the reason it moved, read right after it. A failing batch is replayed run by run to name
+// the failing input. Every failure prints the seed, the run and the input in
+// hex, and writes it to bpf_fuzz-failure-*.hex (copy it to regressions/).
+//
+// Inputs in tests/fuzz/regressions/*.hex (hex bytes, '#' comments) replay
+// first, at both hooks, counters checked per run.
+//
+//   CI (ctest):   bpf_fuzz --runs 100000     10^5 runs per behaviour per hook,
+//                 1.8 million runs, about 30 s on the 2-CPU dev VM
+//   Long:         bpf_fuzz --runs 1000000    10^6 runs per behaviour per hook,
+//                 18 million runs, about 5 minutes
+//   Reproduce:    bpf_fuzz --seed S --gtest_filter='*EndX_global/XDP*'
+// Options: --runs N, --seed S (env BPF_FUZZ_RUNS, BPF_FUZZ_SEED; default: a
+// random seed, printed), --batch B, --regressions DIR.
+// Needs root (namespaces, BPF); the namespace dies with the process.
+#include <bpf/bpf.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "cases.hpp"
+#include "net_fixture.hpp"
+
+namespace {
+
+using pkt::Bytes;
+using pkt::Ip6;
+
+// ------------------------------------------------------------------ options
+
+struct Options {
+  uint64_t seed = 0;
+  uint64_t runs = 100000;  // per behaviour per hook
+  size_t batch = 64;
+  std::string regressions = BPF_FUZZ_REGRESSIONS;
+};
+Options g_opt;
+srv6::Instance* g_inst;
+
+// ------------------------------------------------------------- byte access
+
+uint16_t get16(const Bytes& b, size_t off) { return uint16_t(b[off] << 8 | b[off + 1]); }
+void set16(Bytes& b, size_t off, uint16_t v) {
+  b[off] = uint8_t(v >> 8);
+  b[off + 1] = uint8_t(v);
+}
+std::string hex(const Bytes& b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < b.size(); i++) {
+    s += d[b[i] >> 4];
+    s += d[b[i] & 15];
+    s += (i % 16 == 15 || i + 1 == b.size()) ? '\n' : ' ';
+  }
+  return s;
+}
+
+// Protocol numbers and offsets, from the RFCs.
+constexpr uint8_t kHbh = 0, kDst = 60, kRt = 43, kFrag = 44, kAh = 51, kNone = 59;
+constexpr size_t kEth = 14, kIp6 = 40;
+constexpr size_t kPlen = kEth + 4, kNh = kEth + 6, kHl = kEth + 7, kSa = kEth + 8, kDa = kEth + 24;
+
+bool is_ext(uint8_t nh) { return nh == kHbh || nh == kDst || nh == kRt || nh == kFrag || nh == kAh; }
+
+// ------------------------------------------------- fixture, as configured
+
+// Prefix match on the leading `len` bits.
+bool in_prefix(const uint8_t* addr, const uint8_t* pfx, int len) {
+  for (int i = 0; i < len; i++) {
+    int bit = 7 - i % 8;
+    if (((addr[i / 8] >> bit) & 1) != ((pfx[i / 8] >> bit) & 1)) return false;
+  }
+  return true;
+}
+
+struct SidView {
+  std::string name;
+  srv6::Prefix6 sid;
+  int action;  // SRV6_ACTION_*
+};
+struct PolicyView {
+  std::string name;
+  bool v6;
+  Ip6 addr{};  // IPv4 prefixes in the first 4 bytes
+  int len;
+  bool red;
+  std::vector<Ip6> segs;  // travel order
+  std::optional<Ip6> src;
+};
+std::vector<SidView> g_sids;
+std::vector<PolicyView> g_policies;
+
+// Reads the configuration back through the loader's API: the validator
+// predicts outputs from what the instance was told, not from datapath code.
+void load_views() {
+  for (auto& s : g_inst->sids()) g_sids.push_back({srv6::format_prefix6(s.config.sid), s.config.sid, int(s.config.action)});
+  for (auto& p : g_inst->policies()) {
+    PolicyView v{srv6::format_prefix(p.config.prefix), false, {}, 0,
+                 p.config.mode == SRV6_ENCAP_RED, {}, {}};
+    if (auto* p6 = std::get_if<srv6::Prefix6>(&p.config.prefix)) {
+      v.v6 = true, v.addr = p6->addr, v.len = p6->len;
+    } else {
+      auto& p4 = std::get<srv6::Prefix4>(p.config.prefix);
+      std::copy(p4.addr.begin(), p4.addr.end(), v.addr.begin()), v.len = p4.len;
+    }
+    for (auto& s : p.config.segs) v.segs.push_back(s);
+    if (p.config.src) v.src = *p.config.src;
+    g_policies.push_back(v);
+  }
+}
+
+// What a frame is for: a SID, a policy (longest prefix), or nobody.
+struct Target {
+  const SidView* sid = nullptr;
+  const PolicyView* policy = nullptr;
+  std::string entry() const { return sid ? sid->name : policy ? policy->name : ""; }
+};
+
+Target classify(const Bytes& f) {
+  Target t;
+  if (f.size() < kEth) return t;
+  uint16_t type = get16(f, 12);
+  bool v6 = type == 0x86dd && f.size() >= kEth + kIp6;
+  bool v4 = type == 0x0800 && f.size() >= kEth + 20;
+  if (!v6 && !v4) return t;
+  const uint8_t* da = v6 ? &f[kDa] : &f[kEth + 16];
+  int best = -1;
+  if (v6)
+    for (auto& s : g_sids)
+      if (s.sid.len > best && in_prefix(da, s.sid.addr.data(), s.sid.len)) t.sid = &s, best = s.sid.len;
+  if (t.sid) return t;
+  for (auto& p : g_policies)
+    if (p.v6 == v6 && p.len > best && in_prefix(da, p.addr.data(), p.len)) t.policy = &p, best = p.len;
+  return t;
+}
+
+// Egress MAC pairs (source = our device, destination = its neighbour) of
+// the fixture's devices out0..out3.
+bool known_mac_pair(const Bytes& f) {
+  static const std::vector<std::pair<pkt::Mac, pkt::Mac>> pairs = {
+      {fixture::kNh0Mac, fixture::kOut0Mac},
+      {fixture::kNh1Mac, fixture::kOut1Mac},
+      {fixture::kNh2Mac, fixture::kOut2Mac},
+      {pkt::mac("02:00:00:00:05:02"), pkt::mac("02:00:00:00:05:01")}};
+  for (auto& [d, s] : pairs)
+    if (std::equal(d.begin(), d.end(), f.begin()) && std::equal(s.begin(), s.end(), f.begin() + 6)) return true;
+  return false;
+}
+
+// ------------------------------------------------------------- validator
+
+// seg6_validate_srh(srh, len, reduced = true) of net/ipv6/seg6.c, over the
+// header at `off` whose length (hdrlen + 1) * 8 is known to be in `f`.
+bool srh_valid(const Bytes& f, size_t off) {
+  size_t len = (size_t(f[off + 1]) + 1) * 8;
+  uint8_t type = f[off + 2], sl = f[off + 3], last = f[off + 4];
+  if (type != 4) return false;
+  if (int(last) > f[off + 1] / 2 - 1) return false;
+  if (sl > last + 1) return false;
+  long trailing = long(len) - long(8 + (size_t(last) + 1) * 16);
+  size_t tlv = off + 8 + (size_t(last) + 1) * 16;
+  if (trailing < 0) return false;
+  while (trailing) {  // every TLV is type, length, value (Pad1 too, as the kernel reads it)
+    if (trailing < 2) return false;
+    long tl = 2 + f[tlv + 1];
+    trailing -= tl;
+    tlv += tl;
+    if (trailing < 0) return false;
+  }
+  return true;
+}
+
+// The routing header seg6local acts on: ipv6_find_hdr(NEXTHDR_ROUTING,
+// IP6_FH_F_SKIP_RH) walks Hop-by-Hop, Destination Options, AH and first
+// fragment headers and skips routing headers with segments_left 0.
+// Returns its offset (the header may run past the end of `f`).
+std::optional<size_t> active_rh(const Bytes& f) {
+  size_t nh_off = kNh, off = kEth + kIp6;
+  while (off + 8 <= f.size()) {
+    uint8_t nh = f[nh_off];
+    if (!is_ext(nh)) return {};
+    size_t len = nh == kFrag ? 8 : nh == kAh ? (size_t(f[off + 1]) + 2) * 4 : (size_t(f[off + 1]) + 1) * 8;
+    if (nh == kRt && f[off + 3] != 0) return off;
+    if (nh == kFrag && (get16(f, off + 2) & ~7) != 0) return {};  // not the first fragment
+    nh_off = off;
+    off += len;
+  }
+  return {};
+}
+
+// Common to every frame that leaves: Ethernet says IPv6, the IPv6 header is
+// version 6 and its payload length is the rest of the frame.
+std::string check_wellformed(const Bytes& o) {
+  if (o.size() < kEth + kIp6) return "output shorter than Ethernet + IPv6";
+  if (get16(o, 12) != 0x86dd) return "output ethertype is not IPv6";
+  if (o[kEth] >> 4 != 6) return "output IPv6 version is not 6";
+  if (get16(o, kPlen) != o.size() - kEth - kIp6) return "output payload length != frame length - 54";
+  return "";
+}
+
+// The kernel's input checks that drop an IPv6 packet silently: ipv6_rcv's
+// (version, multicast / v4-mapped / loopback source) and, for End*,
+// ip6_forward's unspecified source. "" when it passes them.
+std::string ipv6_input_error(const Bytes& f, bool endpoint) {
+  if (f[kEth] >> 4 != 6) return "version is not 6";
+  const uint8_t* s = &f[kSa];
+  bool zero10 = std::all_of(s, s + 10, [](uint8_t x) { return x == 0; });
+  bool zero15 = zero10 && std::all_of(s + 10, s + 15, [](uint8_t x) { return x == 0; });
+  if (s[0] == 0xff) return "multicast source";
+  if (zero10 && s[10] == 0xff && s[11] == 0xff) return "v4-mapped source";
+  if (zero15 && s[15] == 1) return "loopback source";
+  if (endpoint && zero15 && s[15] == 0) return "unspecified source";
+  return "";
+}
+
+// ip_rcv's header checks and ip_route_input's martian sources.
+std::string ipv4_input_error(const Bytes& f) {
+  size_t ihl = f[kEth] & 15;
+  if (f[kEth] >> 4 != 4 || ihl < 5) return "IPv4 version/ihl";
+  if (f.size() < kEth + 4 * ihl) return "IPv4 header cut short";
+  const uint8_t* s = &f[kEth + 12];
+  if (s[0] == 0 || s[0] == 127 || (s[0] & 0xf0) == 0xe0 || (s[0] & s[1] & s[2] & s[3]) == 0xff)
+    return "martian IPv4 source";
+  uint32_t sum = 0;
+  for (size_t i = 0; i < 2 * ihl; i++) sum += get16(f, kEth + 2 * i);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff ? "" : "bad IPv4 header checksum";
+}
+
+size_t ip6_len(const Bytes& f) { return kIp6 + get16(f, kPlen); }
+bool ll_source(const Bytes& f) { return f[kSa] == 0xfe && (f[kSa + 1] & 0xc0) == 0x80; }
+
+// One SID's SRH step (RFC 8986 4.1; End.X and End.T advance the SRH the
+// same way): SL -= 1, DA = segments[SL], on the IPv6 packet without its
+// Ethernet padding (ip6_rcv trims it). "" and `out`, or why seg6local
+// cannot run the SID on `f` (the SID drops it).
+std::string sid_step(const Bytes& f, Bytes* out) {
+  if (f.size() < kEth + kIp6) return "no full IPv6 header";
+  if (kEth + ip6_len(f) > f.size()) return "an IPv6 packet longer than its frame";
+  Bytes p(f.begin(), f.begin() + kEth + ip6_len(f));
+  if (auto e = ipv6_input_error(p, true); !e.empty()) return e;
+  auto rh = active_rh(p);
+  if (!rh) return "no active SRH";
+  if (*rh + (size_t(p[*rh + 1]) + 1) * 8 > p.size()) return "an SRH that runs past the IPv6 packet";
+  if (!srh_valid(p, *rh)) return "an SRH that seg6_validate_srh refuses";
+  uint8_t sl = --p[*rh + 3];
+  std::copy_n(p.begin() + *rh + 8 + 16 * sl, 16, p.begin() + kDa);
+  *out = std::move(p);
+  return "";
+}
+
+// Our SIDs act as routes of the main table: when End's new DA is one of
+// them, that SID runs at once (no forwarding, so no hop-limit decrement);
+// End.X and End.T route by their own next hop / table and never chain.
+// A link-local source chains like any other (only ip6_forward, after the
+// last SID, answers "not a neighbour").
+// The datapath chains by tail calls: the first SID and at most 33 more
+// (the kernel's MAX_TAIL_CALL_CNT); a 34th chaining is dropped.
+constexpr size_t kMaxChain = 34;
+struct Step {
+  const SidView* sid;
+  Bytes before, after;
+};
+struct Chain {
+  std::vector<Step> steps;  // the SIDs that run, in order
+  enum { Forwards, Fails, Limit } stop = Forwards;  // how it ends: the last
+  // step's DA is not ours (forward, hand off or no route), the next SID
+  // cannot run (`failing`, because `why`), or the tail calls ran out
+  const SidView* failing = nullptr;
+  std::string why;
+};
+Chain run_chain(const Bytes& start, const SidView* sid) {
+  Chain c;
+  Bytes cur = start;
+  for (;;) {
+    Bytes next;
+    std::string why = sid_step(cur, &next);
+    if (!why.empty()) {
+      c.stop = Chain::Fails, c.failing = sid, c.why = why;
+      return c;
+    }
+    c.steps.push_back({sid, cur, next});
+    const SidView* again = sid->action == SRV6_ACTION_END ? classify(next).sid : nullptr;
+    if (!again) return c;
+    if (c.steps.size() == kMaxChain) {
+      c.stop = Chain::Limit;
+      return c;
+    }
+    sid = again;
+    cur = std::move(next);
+  }
+}
+
+// The bytes after H.Encaps(.Red) as the kernel's seg6 builds them
+// (seg6_flowlabel 0): outer IPv6 + SRH around the input's L3 packet, hop
+// limit not yet decremented. `out` gives the FIB-chosen source when the
+// policy has none. "" and `enc`, or why the input cannot be encapsulated.
+std::string encapsulate(const Bytes& in, const Bytes& out, const PolicyView& p, Bytes* enc) {
+  size_t l3;
+  if (p.v6) {
+    if (in.size() < kEth + kIp6) return "a truncated IPv6 header";
+    if (auto e = ipv6_input_error(in, false); !e.empty()) return e;
+    l3 = ip6_len(in);
+  } else {
+    if (in.size() < kEth + 20) return "a truncated IPv4 header";
+    if (auto e = ipv4_input_error(in); !e.empty()) return e;
+    l3 = get16(in, kEth + 2);
+    if (l3 < size_t(in[kEth] & 15) * 4) return "an IPv4 total length shorter than its header";
+  }
+  if (kEth + l3 > in.size()) return "an L3 packet longer than its frame";
+  bool has_srh = !(p.red && p.segs.size() == 1);
+  size_t nseg = p.segs.size() - (p.red ? 1 : 0);
+  size_t srh_len = has_srh ? 8 + 16 * nseg : 0;
+  Bytes want(kEth + kIp6 + srh_len);
+  std::copy_n(in.begin(), 12, want.begin());
+  set16(want, 12, 0x86dd);
+  uint8_t hl = 64;  // IPv4 inner: ip6_dst_hoplimit's default
+  if (p.v6) {  // version 6, inner traffic class and flow label
+    want[kEth] = 0x60 | (in[kEth] & 15);
+    std::copy_n(in.begin() + kEth + 1, 3, want.begin() + kEth + 1);
+    hl = in[kHl];
+  } else {
+    want[kEth] = 0x60;
+  }
+  set16(want, kPlen, uint16_t(srh_len + l3));
+  uint8_t inner_proto = p.v6 ? 41 : 4;
+  want[kNh] = has_srh ? kRt : inner_proto;
+  want[kHl] = hl;
+  if (p.src) std::copy(p.src->begin(), p.src->end(), want.begin() + kSa);
+  else if (out.size() >= kDa) std::copy_n(out.begin() + kSa, 16, want.begin() + kSa);  // FIB-chosen
+  std::copy(p.segs[0].begin(), p.segs[0].end(), want.begin() + kDa);
+  if (has_srh) {
+    uint8_t* s = &want[kEth + kIp6];
+    s[0] = inner_proto, s[1] = uint8_t(2 * nseg), s[2] = 4;
+    s[3] = uint8_t(p.segs.size() - 1), s[4] = uint8_t(nseg - 1);  // SL, last entry
+    for (size_t i = 0; i < nseg; i++)  // wire order: last segment first
+      std::copy(p.segs[p.segs.size() - 1 - i].begin(), p.segs[p.segs.size() - 1 - i].end(), s + 8 + 16 * i);
+    if (!srh_valid(want, kEth + kIp6)) return "a policy SRH that does not validate";
+  }
+  want.insert(want.end(), in.begin() + kEth, in.begin() + kEth + l3);
+  *enc = std::move(want);
+  return "";
+}
+
+// How one run must move the counters: per entry (packets, bytes, errors),
+// and the number of drop and pass reasons. A processed packet that TC
+// hands to the kernel (`kernel_entry`) is an error when ip6_forward fails
+// (hop limit, too big, link-local source), else a packet: the checker
+// settles it after the run.
+struct Expect {
+  std::map<std::string, srv6::Counters> entries;
+  uint64_t drops = 0, passes = 0;
+  std::string kernel_entry;
+  uint64_t kernel_bytes = 0;
+
+  void packet(const std::string& e, uint64_t bytes) { entries[e].packets++, entries[e].bytes += bytes; }
+  void error(const std::string& e) { entries[e].errors++; }
+  void settle_kernel(bool icmp) {
+    if (kernel_entry.empty()) return;
+    if (icmp) error(kernel_entry);
+    else packet(kernel_entry, kernel_bytes);
+    kernel_entry.clear();
+  }
+  void add(const Expect& o) {
+    for (auto& [e, c] : o.entries) {
+      auto& w = entries[e];
+      w.packets += c.packets, w.bytes += c.bytes, w.errors += c.errors;
+    }
+    drops += o.drops, passes += o.passes;
+  }
+};
+
+bool same_counts(const Expect& a, const Expect& b) {
+  auto key = [](const Expect& x) {
+    std::map<std::string, std::tuple<uint64_t, uint64_t, uint64_t>> m;
+    for (auto& [e, c] : x.entries) m[e] = {c.packets, c.bytes, c.errors};
+    return std::tuple(m, x.drops, x.passes);
+  };
+  return key(a) == key(b);
+}
+
+struct Verdict {
+  int code;
+  Bytes out;
+};
+
+// What the run started from, as the validator sees it: for a SID the
+// input; for a policy the encapsulated packet (when encapsulation is
+// possible), which continues into a chain when its first SID is ours.
+struct Start {
+  Expect counted;        // what is counted before the chain (the policy's packet)
+  const Bytes* chain_in = nullptr;
+  const SidView* sid = nullptr;  // the chain's first SID, or none
+};
+
+// How often the fuzz inputs chained SIDs (for the summary line).
+struct {
+  uint64_t chained = 0, limit = 0;
+} g_chains;
+
+// Checks one run; returns "" or what is wrong, and in `cands` the counter
+// movements that are right for it (several when the SID that dropped the
+// packet is open: the first, for a header it refuses, or the chain's end).
+std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& t, std::vector<Expect>* cands) {
+  cands->clear();
+  bool ours = t.sid || t.policy;
+  bool unchanged = v.out == in;
+  int pass = xdp ? XDP_PASS : TC_ACT_OK, drop = xdp ? XDP_DROP : TC_ACT_SHOT,
+      redirect = xdp ? XDP_REDIRECT : TC_ACT_REDIRECT;
+  if (v.code != pass && v.code != drop && v.code != redirect)
+    return "verdict " + std::to_string(v.code) + " is not one the hook may give";
+  if (!ours) {
+    cands->push_back({});
+    if (v.code != pass) return "traffic not ours was not passed";
+    return unchanged ? "" : "traffic not ours was changed:\n" + pkt::diff(in, v.out);
+  }
+
+  Bytes enc;
+  std::string enc_err;
+  Start st;
+  if (t.sid) {
+    st.chain_in = &in, st.sid = t.sid;
+  } else {
+    enc_err = encapsulate(in, v.out, *t.policy, &enc);
+    if (enc_err.empty()) {
+      st.counted.packet(t.policy->name, ip6_len(enc));
+      st.chain_in = &enc, st.sid = classify(enc).sid;
+    }
+  }
+  Chain c;
+  if (st.sid) c = run_chain(*st.chain_in, st.sid);
+  size_t n = c.steps.size();
+  if (st.sid && (t.policy || n + (c.stop == Chain::Fails) >= 2)) g_chains.chained++;
+  if (c.stop == Chain::Limit) g_chains.limit++;
+  // the chain's first k SIDs counted as packets, after what `st` counted
+  auto through = [&](size_t k) {
+    Expect e = st.counted;
+    for (size_t i = 0; i < k; i++) e.packet(c.steps[i].sid->name, ip6_len(c.steps[i].before));
+    return e;
+  };
+
+  if (v.code == drop) {
+    Expect e;  // by the entry itself (a header it refuses)
+    e.error(t.entry()), e.drops = 1;
+    cands->push_back(e);
+    if (st.sid) {  // by a SID of the chain
+      Expect f;
+      if (c.stop == Chain::Fails) f = through(n), f.error(c.failing->name);
+      if (c.stop == Chain::Forwards) f = through(n - 1), f.error(c.steps.back().sid->name);  // no route
+      if (c.stop == Chain::Limit) f = through(n);
+      f.drops = 1;
+      if (!same_counts(f, e)) cands->push_back(f);
+    }
+    return "";
+  }
+  if (v.code == pass && unchanged) {  // handed off before anything was done
+    Expect e;
+    e.passes = 1;
+    cands->push_back(e);
+    return "";
+  }
+  if (v.code == pass && xdp) {
+    // handed off at the chain's last SID, after the ones before it ran here
+    bool ok = st.sid && c.stop == Chain::Forwards && (t.policy ? n >= 1 : n >= 2) && v.out == c.steps.back().before;
+    if (!ok) {
+      std::string why = "XDP hand-off is not the unchanged input";
+      if (st.sid && n && c.stop == Chain::Forwards) why += " nor the input up to the chain's last SID:\n" + pkt::diff(c.steps.back().before, v.out);
+      return why;
+    }
+    Expect e = through(n - 1);
+    e.passes = 1;
+    cands->push_back(e);
+    return "";
+  }
+
+  // Processed: forwarded (REDIRECT) or handed to the kernel by TC.
+  bool redirected = v.code == redirect;
+  if (!redirected && !std::equal(in.begin(), in.begin() + 12, v.out.begin()))
+    return "MACs changed on a hand-off to the kernel";
+  if (std::string e = check_wellformed(v.out); !e.empty()) return e;
+  Bytes want;
+  Expect e;
+  std::string last;
+  uint64_t last_bytes;
+  if (t.policy && !enc_err.empty()) return "encapsulated " + enc_err;
+  if (!st.sid) {  // a policy whose first SID is not ours
+    want = enc, e = Expect{}, last = t.policy->name, last_bytes = ip6_len(enc);
+  } else {
+    if (c.stop == Chain::Fails)
+      return "processed a packet that " + c.failing->name + " cannot run (" + c.why + ") after " + std::to_string(n) + " SID(s)";
+    if (c.stop == Chain::Limit) return "processed a packet past the chain limit of " + std::to_string(kMaxChain) + " SIDs";
+    want = c.steps.back().after, e = through(n - 1);
+    last = c.steps.back().sid->name, last_bytes = ip6_len(c.steps.back().before);
+  }
+  if (redirected) {
+    if (want[kHl] <= 1) return "redirected with hop limit <= 1";
+    if (st.sid && ll_source(want)) return "an End* forwarded a packet with a link-local source";
+    want[kHl]--;
+    if (v.out.size() >= 12 && known_mac_pair(v.out)) std::copy_n(v.out.begin(), 12, want.begin());
+    e.packet(last, last_bytes);
+  } else {
+    e.passes = 1, e.kernel_entry = last, e.kernel_bytes = last_bytes;
+  }
+  cands->push_back(e);
+  if (v.out != want)
+    return std::string("output differs from the input processed by ") + (t.policy ? t.policy->name : "") +
+           (t.policy && st.sid ? " then " : "") + (st.sid ? std::to_string(n) + " SID(s) up to " + last : "") + ":\n" +
+           pkt::diff(want, v.out);
+  return "";
+}
+
+// ---------------------------------------------------------------- runner
+
+// Runs one frame; nullopt when the kernel refuses it (TC: frames shorter
+// than their L3 header; XDP: shorter than Ethernet), which must be all.
+std::optional<Verdict> run(bool xdp, const Bytes& in, std::string* err) {
+  Bytes out(in.size() + 512);
+  static const uint32_t ifindex = srv6::ifindex_of(fixture::kIn);
+  xdp_md xctx{};
+  __sk_buff sctx{};
+  xctx.ingress_ifindex = ifindex;
+  xctx.data_end = in.size();
+  sctx.ifindex = ifindex;
+  DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
+                      .data_size_in = uint32_t(in.size()), .data_size_out = uint32_t(out.size()),
+                      .repeat = 1);
+  opts.ctx_in = xdp ? static_cast<void*>(&xctx) : &sctx;
+  opts.ctx_size_in = xdp ? sizeof xctx : sizeof sctx;
+  if (bpf_prog_test_run_opts(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), &opts)) {
+    int e = errno;
+    size_t l3min = 0;
+    if (in.size() >= kEth) l3min = get16(in, 12) == 0x86dd ? kIp6 : get16(in, 12) == 0x0800 ? 20 : 0;
+    bool may_refuse = in.size() < kEth + (xdp ? 0 : l3min);
+    if (!(e == EINVAL && may_refuse)) *err = std::string("BPF_PROG_TEST_RUN failed: ") + strerror(e);
+    return std::nullopt;
+  }
+  out.resize(opts.data_size_out);
+  return Verdict{int(opts.retval), out};
+}
+
+// ---------------------------------------------------- counters, batched
+
+struct Snapshot {
+  std::map<std::string, srv6::Counters> entries;
+  srv6::ReasonCounts reasons{};
+};
+Snapshot snapshot() {
+  Snapshot s;
+  for (auto& i : g_inst->sids()) s.entries[srv6::format_prefix6(i.config.sid)] = i.counters;
+  for (auto& i : g_inst->policies()) s.entries[srv6::format_prefix(i.config.prefix)] = i.counters;
+  s.reasons = g_inst->reasons();
+  return s;
+}
+bool is_drop_reason(int r) { return r < SRV6_PASS_HOP_LIMIT; }
+
+// Runs since the last snapshot and the counter changes they must add up to.
+struct Batch {
+  Snapshot before;
+  std::vector<Bytes> inputs;
+  Expect want;
+  bool unknown = false;  // a run failed validation: its counters are unknown
+
+  // "" or every mismatch between the counters now and want + `extra`.
+  std::string check(const Snapshot& after, const Expect& extra = {}) const {
+    Expect w = want;
+    w.add(extra);
+    std::ostringstream e;
+    uint64_t d = 0, p = 0;
+    for (int r = 0; r < SRV6_REASON__MAX; r++)
+      (is_drop_reason(r) ? d : p) += after.reasons[r] - before.reasons[r];
+    if (d != w.drops) e << "drop reasons moved by " << d << ", expected " << w.drops << "\n";
+    if (p != w.passes) e << "pass reasons moved by " << p << ", expected " << w.passes << "\n";
+    for (auto& [name, a] : after.entries) {
+      auto bi = before.entries.find(name);
+      srv6::Counters b = bi == before.entries.end() ? srv6::Counters{} : bi->second;
+      auto wi = w.entries.find(name);
+      srv6::Counters x = wi == w.entries.end() ? srv6::Counters{} : wi->second;
+      if (a.packets - b.packets != x.packets || a.bytes - b.bytes != x.bytes || a.errors - b.errors != x.errors)
+        e << name << ": packets/bytes/errors moved by " << a.packets - b.packets << "/" << a.bytes - b.bytes << "/"
+          << a.errors - b.errors << ", expected " << x.packets << "/" << x.bytes << "/" << x.errors << "\n";
+    }
+    return e.str();
+  }
+};
+
+uint64_t icmp_reasons(const srv6::ReasonCounts& r) { return r[SRV6_PASS_HOP_LIMIT] + r[SRV6_PASS_TOO_BIG]; }
+
+// ----------------------------------------------------------- generators
+
+using Rng = std::mt19937_64;
+uint64_t below(Rng& g, uint64_t n) { return n ? g() % n : 0; }
+bool chance(Rng& g, double p) { return std::uniform_real_distribution<double>(0, 1)(g) < p; }
+Bytes random_bytes(Rng& g, size_t n) {
+  Bytes b(n);
+  for (auto& x : b) x = uint8_t(g());
+  return b;
+}
+template <class T>
+const T& pick(Rng& g, const std::vector<T>& v) { return v[below(g, v.size())]; }
+
+enum class Behaviour { End, EndX_global, EndX_linklocal, EndT, HEncaps6, HEncaps4, HEncapsRed6, HEncapsRed4, NotOurs };
+const char* name_of(Behaviour b) {
+  static const char* n[] = {"End", "EndX_global", "EndX_linklocal", "EndT", "HEncaps_IPv6",
+                            "HEncaps_IPv4", "HEncapsRed_IPv6", "HEncapsRed_IPv4", "NotOurs"};
+  return n[int(b)];
+}
+const Ip6 kSidOf[] = {pkt::ip6("fc00:1::e"), pkt::ip6("fc00:1::a"), pkt::ip6("fc00:1::b"), pkt::ip6("fc00:1::7")};
+
+// Segments and destinations that each get a different answer from the
+// fixture's FIB: routed to out0 (main) / out1 (table 100), unresolved
+// neighbour, an egress without XDP, MTU 1280, no route, local, link-local,
+// multicast, loopback, one of our SIDs.
+Ip6 destination(Rng& g) {
+  static const std::vector<Ip6> d = {
+      pkt::ip6("fc00:2::2"),  pkt::ip6("fc00:3::3"),     pkt::ip6("fc00:99::1"), pkt::ip6("fc00:77::1"),
+      pkt::ip6("fc00:12::1"), pkt::ip6("2001:db8:99::1"), pkt::ip6("fd00:1::1"),  pkt::ip6("fe80::2"),
+      pkt::ip6("ff02::1"),    pkt::ip6("::1"),           pkt::ip6("fc00:1::e"),  pkt::ip6("::")};
+  if (chance(g, 0.1)) {
+    Ip6 r;
+    for (auto& x : r) x = uint8_t(g());
+    return r;
+  }
+  return chance(g, 0.6) ? d[0] : pick(g, d);
+}
+
+// One of our SIDs, End mostly (only End runs the next SID at once).
+Ip6 own_sid(Rng& g) {
+  switch (below(g, 6)) {
+    case 0:
+    case 1: return kSidOf[0];
+    case 2: {  // in the End locator fc00:1:100::/48
+      Ip6 a = pkt::ip6("fc00:1:100::");
+      for (size_t i = 6; i < 16; i++) a[i] = uint8_t(g());
+      return a;
+    }
+    default: return kSidOf[1 + below(g, 3)];  // End.X global, End.X link-local, End.T
+  }
+}
+
+pkt::Packet inner_l3(Rng& g, bool v6, const uint8_t* dst, size_t payload) {
+  pkt::Packet p;
+  if (v6) {
+    Ip6 d;
+    std::copy_n(dst, 16, d.begin());
+    p.ipv6({.src = pkt::ip6("2001:db8:a::1"), .dst = d, .traffic_class = uint8_t(g()),
+            .flow_label = uint32_t(g() & 0xfffff), .hop_limit = uint8_t(chance(g, 0.8) ? 64 : g() % 4)});
+    if (chance(g, 0.1)) p.hbh({.options = {0x05, 0x02, 0x00, 0x00}});
+  } else {
+    pkt::Ip4 d;
+    std::copy_n(dst, 4, d.begin());
+    p.ipv4({.src = pkt::ip4("192.0.2.1"), .dst = d, .tos = uint8_t(g()), .ttl = uint8_t(chance(g, 0.8) ? 64 : g() % 4),
+            .id = uint16_t(g()), .frag = uint16_t(chance(g, 0.8) ? 0x4000 : g())});
+  }
+  p.udp(uint16_t(g()), uint16_t(g())).payload(random_bytes(g, payload));
+  return p;
+}
+
+size_t payload_size(Rng& g) { return chance(g, 0.8) ? below(g, 200) : below(g, 1500); }
+
+// A valid SRv6 packet for `sid`: 1-6 segments, SL in range, sometimes a
+// Hop-by-Hop header, a padding TLV, an IPv6 / IPv4 / no inner packet.
+Bytes sr_packet(Rng& g, const Ip6& sid) {
+  size_t n = 1 + below(g, 6);
+  pkt::Srh srh;
+  for (size_t i = 0; i < n; i++) srh.segments.push_back(destination(g));
+  srh.segments_left = uint8_t(1 + below(g, n));  // 1..last_entry + 1
+  srh.segments[*srh.segments_left - 1] = chance(g, 0.7) ? pkt::ip6("fc00:2::2") : destination(g);
+  if (*srh.segments_left <= n - 1) srh.segments[*srh.segments_left] = sid;
+  if (chance(g, 0.25))  // the next segments are ours: a chain of SIDs
+    for (size_t i = *srh.segments_left; i-- > 0 && chance(g, 0.7);) srh.segments[i] = own_sid(g);
+  if (chance(g, 0.2)) {
+    size_t pad = 8 * (1 + below(g, 3));
+    srh.tlvs = {4, uint8_t(pad - 2)};  // PadN
+    srh.tlvs.resize(pad);
+  }
+  pkt::Packet p;
+  p.eth(fixture::kInMac, fixture::kSenderMac);
+  p.ipv6({.src = pkt::ip6("2001:db8:a::1"), .dst = sid, .traffic_class = uint8_t(g()),
+          .flow_label = uint32_t(g() & 0xfffff), .hop_limit = uint8_t(chance(g, 0.85) ? 64 : g() % 4)});
+  if (chance(g, 0.15)) p.hbh({.options = {0x05, 0x02, 0x00, 0x00}});
+  p.srh(srh);
+  Ip6 hb = pkt::ip6("2001:db8:b::1");
+  switch (below(g, 3)) {
+    case 0: p.append(inner_l3(g, true, hb.data(), payload_size(g))); break;
+    case 1: p.append(inner_l3(g, false, pkt::ip4("198.51.100.1").data(), payload_size(g))); break;
+    default: p.payload(random_bytes(g, payload_size(g)));
+  }
+  return p.build();
+}
+
+// 30 to 40 segments, all of our End SIDs but maybe the last: chains around
+// the limit of 34 SIDs in a row.
+Bytes long_chain_packet(Rng& g, const Ip6& sid) {
+  pkt::Srh srh;
+  size_t n = 30 + below(g, 11);
+  for (size_t i = 0; i < n; i++) srh.segments.push_back(below(g, 2) ? kSidOf[0] : pkt::ip6("fc00:1:100::5"));
+  if (chance(g, 0.5)) srh.segments[0] = pkt::ip6("fc00:2::2");
+  srh.segments[n - 1] = sid;
+  srh.segments_left = uint8_t(n - 1);
+  pkt::Packet p;
+  p.eth(fixture::kInMac, fixture::kSenderMac);
+  p.ipv6({.src = pkt::ip6("2001:db8:a::1"), .dst = sid, .hop_limit = uint8_t(chance(g, 0.9) ? 64 : g() % 3)});
+  p.srh(srh).payload(random_bytes(g, payload_size(g)));
+  return p.build();
+}
+
+// A packet caught by a random policy of the given mode and family.
+Bytes policy_packet(Rng& g, bool red, bool v6) {
+  std::vector<const PolicyView*> ps;
+  for (auto& p : g_policies)
+    if (p.red == red && p.v6 == v6) ps.push_back(&p);
+  const PolicyView& p = *pick(g, ps);
+  Ip6 dst = p.addr;
+  for (int i = p.len; i < (v6 ? 128 : 32); i++)  // random host bits
+    if (g() & 1) dst[i / 8] |= uint8_t(0x80 >> (i % 8));
+  pkt::Packet f;
+  f.eth(fixture::kInMac, fixture::kSenderMac).append(inner_l3(g, v6, dst.data(), payload_size(g)));
+  return f.build();
+}
+
+Bytes not_ours_packet(Rng& g) {
+  pkt::Packet f;
+  f.eth(fixture::kInMac, fixture::kSenderMac);
+  switch (below(g, 4)) {
+    case 0: {  // SRv6 for another node
+      Bytes b = sr_packet(g, pkt::ip6("fc00:3::3"));
+      return b;
+    }
+    case 1: return (f.append(inner_l3(g, true, pkt::ip6("2001:db8:99::1").data(), payload_size(g))), f.build());
+    case 2: return (f.append(inner_l3(g, false, pkt::ip4("198.51.100.1").data(), payload_size(g))), f.build());
+    default: {  // any ethertype, any bytes
+      Bytes b = random_bytes(g, below(g, 200));
+      if (b.size() >= 14 && chance(g, 0.5)) set16(b, 12, chance(g, 0.5) ? 0x0806 : 0x8100);
+      return b;
+    }
+  }
+}
+
+// A valid Ethernet + IPv6 header for one of our SIDs, then anything.
+Bytes random_sid_frame(Rng& g, const Ip6& sid) {
+  static const std::vector<uint8_t> nhs = {kRt, kHbh, kDst, kFrag, kAh, 17, kNone, 41, 4};
+  Bytes b(kEth + kIp6);
+  std::copy(fixture::kInMac.begin(), fixture::kInMac.end(), b.begin());
+  std::copy(fixture::kSenderMac.begin(), fixture::kSenderMac.end(), b.begin() + 6);
+  set16(b, 12, 0x86dd);
+  b[kEth] = 0x60;
+  b[kNh] = chance(g, 0.8) ? pick(g, nhs) : uint8_t(g());
+  b[kHl] = 64;
+  std::copy(sid.begin(), sid.end(), b.begin() + kDa);
+  Bytes rest = random_bytes(g, below(g, 300));
+  if (b[kNh] == kRt && rest.size() >= 8 && chance(g, 0.7)) {  // plausible SRH start
+    rest[2] = 4;
+    rest[1] = uint8_t(std::min<size_t>(rest.size() / 8 - 1, 2 * (1 + below(g, 4))));
+    rest[4] = uint8_t(below(g, rest[1] / 2 + 1));
+    rest[3] = uint8_t(below(g, rest[4] + 3));
+  }
+  b.insert(b.end(), rest.begin(), rest.end());
+  set16(b, kPlen, uint16_t(rest.size()));
+  return b;
+}
+
+// ------------------------------------------------------------ mutations
+
+// Offsets found by walking a frame: next-header bytes, extension headers.
+struct Ext {
+  size_t nh_off, off, len;
+  uint8_t type;
+};
+struct Layout {
+  bool v6 = false, v4 = false;
+  std::vector<Ext> exts;
+  size_t end = 0;  // offset after the last extension header walked
+};
+Layout walk(const Bytes& f) {
+  Layout l;
+  if (f.size() < kEth + 20) return l;
+  l.v6 = get16(f, 12) == 0x86dd && f.size() >= kEth + kIp6;
+  l.v4 = get16(f, 12) == 0x0800;
+  if (!l.v6) return l;
+  size_t nh_off = kNh, off = kEth + kIp6;
+  while (off + 8 <= f.size() && is_ext(f[nh_off]) && l.exts.size() < 16) {
+    uint8_t t = f[nh_off];
+    size_t len = t == kFrag ? 8 : t == kAh ? (size_t(f[off + 1]) + 2) * 4 : (size_t(f[off + 1]) + 1) * 8;
+    l.exts.push_back({nh_off, off, len, t});
+    nh_off = off;
+    off += len;
+  }
+  l.end = std::min(off, f.size());
+  return l;
+}
+const Ext* first_srh(const Bytes& f, const Layout& l) {
+  for (auto& e : l.exts)
+    if (e.type == kRt && f[e.off + 2] == 4 && e.off + e.len <= f.size()) return &e;
+  return nullptr;
+}
+void add_plen(Bytes& f, long d) {
+  if (f.size() >= kEth + kIp6) set16(f, kPlen, uint16_t(get16(f, kPlen) + d));
+}
+
+uint8_t interesting8(Rng& g, uint8_t old) {
+  switch (below(g, 6)) {
+    case 0: return 0;
+    case 1: return 0xff;
+    case 2: return uint8_t(old + 1);
+    case 3: return uint8_t(old - 1);
+    case 4: return uint8_t(below(g, 8));
+    default: return uint8_t(g());
+  }
+}
+
+void flip_bits(Rng& g, Bytes& f) {
+  if (f.empty()) return;
+  for (uint64_t k = 1 + below(g, 4); k--;) {
+    size_t i = chance(g, 0.75) ? below(g, std::min<size_t>(f.size(), 160)) : below(g, f.size());
+    f[i] ^= uint8_t(1 << below(g, 8));
+  }
+}
+
+// One header field (Ethernet type, IPv6/IPv4 header fields, every
+// next-header byte, extension header lengths, SRH type/SL/last entry/flags).
+void set_field(Rng& g, Bytes& f) {
+  Layout l = walk(f);
+  std::vector<std::pair<size_t, int>> fields;  // offset, width
+  if (f.size() >= kEth) fields.push_back({12, 2});
+  if (l.v6) {
+    for (size_t o : {kEth, kPlen, kNh, kHl, kDa + 15}) fields.push_back({o, o == kPlen ? 2 : 1});
+    for (auto& e : l.exts) {
+      fields.push_back({e.off, 1});
+      fields.push_back({e.off + 1, 1});
+      if (e.type == kRt)
+        for (size_t o = 2; o <= 5; o++) fields.push_back({e.off + o, 1});
+      if (e.type == kFrag) fields.push_back({e.off + 2, 2});
+    }
+  } else if (l.v4) {
+    for (size_t o : {kEth, kEth + 2, kEth + 6, kEth + 8, kEth + 9, kEth + 19}) fields.push_back({o, o == kEth + 2 || o == kEth + 6 ? 2 : 1});
+  }
+  if (fields.empty()) return flip_bits(g, f);
+  auto [off, w] = pick(g, fields);
+  if (off + w > f.size()) return;
+  if (w == 1) {
+    f[off] = interesting8(g, f[off]);
+  } else {
+    uint16_t old = get16(f, off);
+    uint16_t v[] = {0, 0xffff, uint16_t(old + 1), uint16_t(old - 1), uint16_t(old + 8), uint16_t(old - 8),
+                    uint16_t(f.size() - kEth), uint16_t(g())};
+    set16(f, off, v[below(g, 8)]);
+  }
+}
+
+void truncate(Rng& g, Bytes& f) { f.resize(chance(g, 0.8) && f.size() > 54 ? 54 + below(g, f.size() - 54) : below(g, f.size() + 1)); }
+
+// Inserts an extension header into the chain (Hop-by-Hop, Destination
+// Options, fragment, AH, type 2 routing, SRH with SL 0 or not, junk).
+void insert_ext(Rng& g, Bytes& f) {
+  Layout l = walk(f);
+  if (!l.v6) return;
+  size_t k = below(g, l.exts.size() + 1);
+  size_t nh_off = k == 0 ? kNh : l.exts[k - 1].off;
+  size_t at = k == 0 ? kEth + kIp6 : l.exts[k - 1].off + l.exts[k - 1].len;
+  if (at > f.size()) return;
+  Bytes h;
+  uint8_t type;
+  switch (below(g, 7)) {
+    case 0:
+    case 1:
+      type = below(g, 2) ? kHbh : kDst;
+      h = {0, uint8_t(below(g, 2)), 1, 4};  // PadN filling 8 or 16 bytes
+      h.resize(8 * (h[1] + 1));
+      h[3] = uint8_t(h.size() - 4);
+      break;
+    case 2:
+      type = kFrag;
+      h = {0, 0, 0, uint8_t(chance(g, 0.6) ? 0 : g() & 0xf9), 0, 0, 0, 7};
+      break;
+    case 3:
+      type = kAh;
+      h = random_bytes(g, 24);
+      h[1] = 4;  // (4 + 2) * 4 = 24
+      break;
+    case 4:
+      type = kRt;
+      h = Bytes(24, 0);
+      h[1] = 2, h[2] = 2, h[3] = uint8_t(chance(g, 0.7) ? 0 : 1);  // Mobile IPv6 type 2
+      break;
+    case 5: {
+      type = kRt;
+      auto d = destination(g);
+      h = {0, 2, 4, uint8_t(chance(g, 0.5) ? 0 : 1 + below(g, 2)), 0, 0, 0, 0};
+      h.insert(h.end(), d.begin(), d.end());
+      break;
+    }
+    default:
+      type = chance(g, 0.5) ? kRt : pick(g, std::vector<uint8_t>{kHbh, kDst, kFrag, kAh});
+      h = random_bytes(g, 8 * (1 + below(g, 4)));
+  }
+  h[0] = f[nh_off];
+  f[nh_off] = type;
+  f.insert(f.begin() + at, h.begin(), h.end());
+  if (chance(g, 0.9)) add_plen(f, long(h.size()));
+}
+
+void remove_ext(Rng& g, Bytes& f) {
+  Layout l = walk(f);
+  if (l.exts.empty()) return;
+  const Ext& e = pick(g, l.exts);
+  if (e.off + e.len > f.size()) return;
+  f[e.nh_off] = f[e.off];
+  f.erase(f.begin() + e.off, f.begin() + e.off + e.len);
+  if (chance(g, 0.9)) add_plen(f, -long(e.len));
+}
+
+void set_sl(Rng& g, Bytes& f) {
+  Layout l = walk(f);
+  if (auto* s = first_srh(f, l)) {
+    uint8_t last = f[s->off + 4];
+    f[s->off + 3] = chance(g, 0.8) ? uint8_t(below(g, last + 3)) : uint8_t(g());
+  }
+}
+
+void set_segment(Rng& g, Bytes& f) {
+  Layout l = walk(f);
+  if (auto* s = first_srh(f, l)) {
+    size_t n = (s->len - 8) / 16;
+    if (n == 0) return;
+    Ip6 d = destination(g);
+    std::copy(d.begin(), d.end(), f.begin() + s->off + 8 + 16 * below(g, n));
+  }
+}
+
+// Replaces the TLV area of the first SRH: well-formed TLVs (with Pad1 and
+// PadN), TLVs one byte short or long, or random bytes; lengths follow most
+// of the time.
+void set_tlvs(Rng& g, Bytes& f) {
+  Layout l = walk(f);
+  auto* s = first_srh(f, l);
+  if (!s) return;
+  size_t segs_end = s->off + 8 + 16 * (size_t(f[s->off + 4]) + 1);
+  size_t end = s->off + s->len;
+  if (segs_end > end) return;
+  size_t size = 8 * below(g, 5);
+  Bytes tlv;
+  if (chance(g, 0.6)) {
+    while (tlv.size() + 2 <= size) {
+      size_t room = size - tlv.size() - 2;
+      uint8_t len = uint8_t(below(g, 2) ? room : below(g, room + 1));
+      tlv.push_back(uint8_t(pick(g, std::vector<uint8_t>{0, 4, 5, 0x80, uint8_t(g())})));
+      tlv.push_back(len);
+      auto v = random_bytes(g, len);
+      tlv.insert(tlv.end(), v.begin(), v.end());
+    }
+    tlv.resize(size);
+    if (!tlv.empty() && chance(g, 0.2)) tlv[tlv.size() >= 8 ? 1 : 0] ^= 1;  // off by one
+  } else {
+    tlv = random_bytes(g, size);
+  }
+  f.erase(f.begin() + segs_end, f.begin() + end);
+  f.insert(f.begin() + segs_end, tlv.begin(), tlv.end());
+  if (chance(g, 0.9)) f[s->off + 1] = uint8_t((segs_end - s->off + size) / 8 - 1);
+  if (chance(g, 0.9)) add_plen(f, long(segs_end + size) - long(end));
+}
+
+void pad(Rng& g, Bytes& f) {  // Ethernet padding: bytes past the L3 length
+  auto b = random_bytes(g, 1 + below(g, 64));
+  f.insert(f.end(), b.begin(), b.end());
+}
+
+void grow(Rng& g, Bytes& f) {  // toward and past the egress MTUs (1280, 1500)
+  size_t n = 1100 + below(g, 500);
+  if (f.size() >= n) return;
+  size_t add = n - f.size();
+  auto b = random_bytes(g, add);
+  f.insert(f.end(), b.begin(), b.end());
+  Layout l = walk(f);
+  if (l.v6) add_plen(f, long(add));
+  if (l.v4) set16(f, kEth + 2, uint16_t(get16(f, kEth + 2) + add));
+}
+
+void set_hop_limit(Rng& g, Bytes& f) {
+  Layout l = walk(f);
+  if (l.v6) f[kHl] = uint8_t(below(g, 4));
+  if (l.v4) f[kEth + 8] = uint8_t(below(g, 4));
+}
+
+void set_da(Rng& g, Bytes& f) {  // to another SID, a policy, or elsewhere
+  Layout l = walk(f);
+  if (!l.v6) return;
+  Ip6 d = chance(g, 0.5) ? kSidOf[below(g, 4)] : destination(g);
+  std::copy(d.begin(), d.end(), f.begin() + kDa);
+}
+
+void mutate(Rng& g, Bytes& f) {
+  using M = void (*)(Rng&, Bytes&);
+  static const M ms[] = {flip_bits, flip_bits, set_field, set_field, set_field, truncate, insert_ext, insert_ext,
+                         remove_ext, set_sl, set_sl, set_segment, set_tlvs, set_tlvs, pad, grow, set_hop_limit, set_da};
+  ms[below(g, std::size(ms))](g, f);
+}
+
+// ------------------------------------------------------------- the test
+
+std::vector<Bytes> case_seeds(Behaviour b) {
+  std::vector<Bytes> v;
+  for (auto& c : cases::all_cases()) {
+    Target t = classify(c.in);
+    bool mine = false;
+    switch (b) {
+      case Behaviour::End: case Behaviour::EndX_global: case Behaviour::EndX_linklocal: case Behaviour::EndT:
+        mine = t.sid && std::equal(kSidOf[int(b)].begin(), kSidOf[int(b)].end(), t.sid->sid.addr.begin());
+        break;
+      case Behaviour::HEncaps6: mine = t.policy && !t.policy->red && t.policy->v6; break;
+      case Behaviour::HEncaps4: mine = t.policy && !t.policy->red && !t.policy->v6; break;
+      case Behaviour::HEncapsRed6: mine = t.policy && t.policy->red && t.policy->v6; break;
+      case Behaviour::HEncapsRed4: mine = t.policy && t.policy->red && !t.policy->v6; break;
+      case Behaviour::NotOurs: mine = !t.sid && !t.policy; break;
+    }
+    if (mine) v.push_back(c.in);
+  }
+  return v;
+}
+
+Bytes make_input(Rng& g, Behaviour b, const std::vector<Bytes>& seeds) {
+  bool endpoint = int(b) <= int(Behaviour::EndT);
+  Bytes f;
+  if (endpoint && chance(g, 0.1)) return random_sid_frame(g, kSidOf[int(b)]);
+  if (b == Behaviour::End && chance(g, 0.03)) {
+    f = long_chain_packet(g, kSidOf[0]);
+  } else if (!seeds.empty() && chance(g, 0.15)) {
+    f = pick(g, seeds);
+  } else {
+    switch (b) {
+      case Behaviour::HEncaps6: f = policy_packet(g, false, true); break;
+      case Behaviour::HEncaps4: f = policy_packet(g, false, false); break;
+      case Behaviour::HEncapsRed6: f = policy_packet(g, true, true); break;
+      case Behaviour::HEncapsRed4: f = policy_packet(g, true, false); break;
+      case Behaviour::NotOurs: f = not_ours_packet(g); break;
+      default: f = sr_packet(g, kSidOf[int(b)]);
+    }
+  }
+  for (uint64_t k = below(g, 4); k--;) mutate(g, f);
+  return f;
+}
+
+std::string verdict_name(bool xdp, int v) {
+  if (xdp) return v == XDP_PASS ? "PASS" : v == XDP_DROP ? "DROP" : v == XDP_REDIRECT ? "REDIRECT" : std::to_string(v);
+  return v == TC_ACT_OK ? "OK" : v == TC_ACT_SHOT ? "SHOT" : v == TC_ACT_REDIRECT ? "REDIRECT" : std::to_string(v);
+}
+
+// Runs inputs through one hook with every check; counters per batch.
+class Checker {
+ public:
+  Checker(bool xdp, std::string label, size_t batch) : xdp_(xdp), label_(std::move(label)), batch_size_(batch) {
+    begin();
+  }
+  // Returns false once too many failures were reported.
+  bool feed(const Bytes& in, uint64_t run_no) {
+    std::string err;
+    auto v = run(xdp_, in, &err);
+    if (!v) {
+      if (!err.empty()) fail(in, run_no, err);
+      return failures_ < 5;
+    }
+    verdicts_[v->code]++;
+    Target t = classify(in);
+    std::vector<Expect> cands;
+    err = validate(in, xdp_, *v, t, &cands);
+    if (!err.empty()) {
+      fail(in, run_no, "verdict " + verdict_name(xdp_, v->code) + ", entry '" + t.entry() + "': " + err +
+                           "\noutput (" + std::to_string(v->out.size()) + " bytes):\n" + hex(v->out));
+      batch_.unknown = true;
+    }
+    batch_.inputs.push_back(in);
+    run_nos_.push_back(run_no);
+    if (!cands.empty() && !cands[0].kernel_entry.empty()) {
+      // An error if the kernel must answer with an ICMP error: the reason
+      // says hop limit / too big (read now: no other TC run moves them), the
+      // output says a link-local source (ip6_forward: "not a neighbour").
+      uint64_t now = icmp_reasons(g_inst->reasons());
+      if (now - icmp_seen_ > 1) fail(in, run_no, "one TC hand-off moved hop_limit + too_big by " + std::to_string(now - icmp_seen_));
+      bool icmp = now - icmp_seen_ == 1 || ll_source(v->out);
+      icmp_seen_ = now;
+      for (auto& c : cands) c.settle_kernel(icmp);
+    }
+    if (cands.size() == 1) {
+      batch_.want.add(cands[0]);
+    } else if (cands.size() > 1) {  // which SID dropped it is open: look now
+      Snapshot now = snapshot();
+      auto hit = std::find_if(cands.begin(), cands.end(), [&](const Expect& c) { return batch_.check(now, c).empty(); });
+      if (hit != cands.end()) {
+        batch_.want.add(*hit);
+      } else if (batch_size_ == 1) {
+        std::string all;
+        for (auto& c : cands) all += "either:\n" + batch_.check(now, c);
+        fail(in, run_no, "counters match no expectation:\n" + all);
+        batch_.unknown = true;
+      } else {
+        batch_.want.add(cands[0]);
+        flush();  // fails, and replays the batch run by run
+        return failures_ < 5;
+      }
+    }
+    if (batch_.inputs.size() >= batch_size_) flush();
+    return failures_ < 5;
+  }
+  void flush() {
+    if (batch_.inputs.empty()) return;
+    std::string err = batch_.unknown ? "" : batch_.check(snapshot());
+    if (!err.empty()) {
+      if (batch_size_ > 1) {  // find the run: replay the batch one by one
+        Checker one(xdp_, label_, 1);
+        for (size_t i = 0; i < batch_.inputs.size() && !one.failures_; i++) one.feed(batch_.inputs[i], run_nos_[i]);
+        failures_ += one.failures_;
+        if (!one.failures_) fail({}, run_nos_.front(), "counters of a batch (not reproduced run by run):\n" + err);
+      } else {
+        fail(batch_.inputs[0], run_nos_[0], "counters:\n" + err);
+      }
+    }
+    begin();
+  }
+  const std::map<int, uint64_t>& verdicts() const { return verdicts_; }
+  int failures() const { return failures_; }
+
+ private:
+  void begin() {
+    batch_ = Batch{};
+    batch_.before = snapshot();
+    icmp_seen_ = icmp_reasons(batch_.before.reasons);
+    run_nos_.clear();
+  }
+  void fail(const Bytes& in, uint64_t run_no, const std::string& what) {
+    failures_++;
+    std::string file = "bpf_fuzz-failure-" + label_ + "-" + std::to_string(g_opt.seed) + "-" +
+                       std::to_string(run_no) + ".hex";
+    if (!in.empty()) {
+      std::ofstream(file) << "# " << label_ << " seed " << g_opt.seed << " run " << run_no << ": "
+                          << what.substr(0, what.find('\n')) << "\n" << hex(in);
+    }
+    ADD_FAILURE() << label_ << " (seed " << g_opt.seed << ", run " << run_no << "): " << what
+                  << (in.empty() ? "" : "\ninput (" + std::to_string(in.size()) + " bytes, saved to " + file +
+                                            "):\n" + hex(in));
+  }
+  bool xdp_;
+  std::string label_;
+  size_t batch_size_;
+  Batch batch_;
+  std::vector<uint64_t> run_nos_;
+  std::map<int, uint64_t> verdicts_;
+  uint64_t icmp_seen_ = 0;
+  int failures_ = 0;
+};
+
+Bytes parse_hex_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  Bytes b;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream s(line);
+    std::string tok;
+    while (s >> tok)
+      for (size_t i = 0; i + 1 < tok.size(); i += 2) b.push_back(uint8_t(std::stoul(tok.substr(i, 2), nullptr, 16)));
+  }
+  return b;
+}
+
+TEST(BpfFuzz, Regressions) {
+  namespace fs = std::filesystem;
+  ASSERT_TRUE(fs::is_directory(g_opt.regressions)) << "no " << g_opt.regressions;
+  std::vector<fs::path> files;
+  for (auto& e : fs::directory_iterator(g_opt.regressions))
+    if (e.path().extension() == ".hex") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (bool xdp : {true, false}) {
+    for (auto& f : files) {
+      Checker c(xdp, f.stem().string() + (xdp ? "-XDP" : "-TC"), 1);
+      c.feed(parse_hex_file(f), 0);
+    }
+  }
+  std::cout << "[ regress  ] " << files.size() << " inputs replayed at XDP and TC\n";
+}
+
+// The validator must reject wrong outputs: corrupt real outputs of valid
+// packets and of the packet test cases, and expect a complaint.
+TEST(BpfFuzz, ValidatorRejectsCorruptedOutputs) {
+  Rng g(g_opt.seed);
+  int checked = 0, chains = 0;
+  for (auto& c : cases::all_cases()) {
+    for (bool xdp : {true, false}) {
+      std::string err;
+      auto v = run(xdp, c.in, &err);
+      if (!v) continue;
+      Target t = classify(c.in);
+      std::vector<Expect> b;
+      ASSERT_EQ(validate(c.in, xdp, *v, t, &b), "") << c.name;
+      Verdict other = *v;
+      other.code = xdp ? XDP_TX : TC_ACT_PIPE;
+      EXPECT_NE(validate(c.in, xdp, other, t, &b), "") << c.name;
+      // a drop's output is never looked at
+      if (v->out.size() < kEth + kIp6 || v->code == (xdp ? XDP_DROP : TC_ACT_SHOT)) continue;
+      for (int k = 0; k < 20; k++) {  // any byte of the output, the MACs excepted when redirected
+        Verdict bad = *v;
+        size_t i = 12 + below(g, bad.out.size() - 12);
+        bad.out[i] ^= uint8_t(1 << below(g, 8));
+        EXPECT_NE(validate(c.in, xdp, bad, t, &b), "") << c.name << " byte " << i;
+        checked++;
+      }
+      Verdict shorter = *v;
+      shorter.out.pop_back();
+      EXPECT_NE(validate(c.in, xdp, shorter, t, &b), "") << c.name;
+      if (!t.sid || v->code != (xdp ? XDP_REDIRECT : TC_ACT_REDIRECT)) continue;
+      Chain ch = run_chain(c.in, t.sid);
+      if (ch.steps.size() < 2) continue;
+      // A chain: the SIDs run without forwarding in between, each counted.
+      chains++;
+      ASSERT_EQ(validate(c.in, xdp, *v, t, &b), "") << c.name;
+      ASSERT_EQ(b.size(), 1u) << c.name;
+      for (auto& s : ch.steps) EXPECT_EQ(b[0].entries[s.sid->name].packets, 1u) << c.name << " " << s.sid->name;
+      Verdict one_step = *v;  // forwarded after the first SID only
+      one_step.out = ch.steps[0].after;
+      one_step.out[kHl]--;
+      std::copy_n(v->out.begin(), 12, one_step.out.begin());
+      EXPECT_NE(validate(c.in, xdp, one_step, t, &b), "") << c.name;
+      Verdict per_hop = *v;  // a hop-limit decrement per SID
+      per_hop.out[kHl] -= uint8_t(ch.steps.size() - 1);
+      EXPECT_NE(validate(c.in, xdp, per_hop, t, &b), "") << c.name;
+      if (xdp) {  // a hand-off of the finished packet, or of one before the last SID
+        Verdict handoff{XDP_PASS, v->out};
+        EXPECT_NE(validate(c.in, xdp, handoff, t, &b), "") << c.name;
+        handoff.out = ch.steps.back().before;
+        EXPECT_EQ(validate(c.in, xdp, handoff, t, &b), "") << c.name;
+        ASSERT_EQ(b.size(), 1u);
+        EXPECT_EQ(b[0].entries[ch.steps.back().sid->name].packets, 0u) << c.name;
+        EXPECT_EQ(b[0].passes, 1u) << c.name;
+      }
+    }
+  }
+  EXPECT_GT(checked, 100);
+  EXPECT_GT(chains, 0);
+}
+
+class Fuzz : public ::testing::TestWithParam<std::tuple<Behaviour, bool>> {};
+
+TEST_P(Fuzz, Runs) {
+  auto [b, xdp] = GetParam();
+  std::string label = std::string(name_of(b)) + (xdp ? "-XDP" : "-TC");
+  // One stream per behaviour and hook: each test reproduces on its own.
+  std::seed_seq sseq{g_opt.seed, uint64_t(b), uint64_t(xdp)};
+  Rng g(sseq);
+  auto seeds = case_seeds(b);
+  Checker c(xdp, label, g_opt.batch);
+  g_chains = {};
+  auto t0 = std::chrono::steady_clock::now();
+  uint64_t runs = 0;
+  while (runs < g_opt.runs)
+    if (!c.feed(make_input(g, b, seeds), runs++)) break;
+  c.flush();
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::ostringstream o;
+  o << "[ fuzz     ] " << label << ": " << runs << " runs in " << s << " s:";
+  for (auto& [v, n] : c.verdicts()) o << " " << verdict_name(xdp, v) << " " << n;
+  if (g_chains.chained) o << "; chained SIDs " << g_chains.chained << " (to the limit " << g_chains.limit << ")";
+  std::cout << o.str() << "\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Behaviours, Fuzz,
+    ::testing::Combine(::testing::Values(Behaviour::End, Behaviour::EndX_global, Behaviour::EndX_linklocal,
+                                         Behaviour::EndT, Behaviour::HEncaps6, Behaviour::HEncaps4,
+                                         Behaviour::HEncapsRed6, Behaviour::HEncapsRed4, Behaviour::NotOurs),
+                       ::testing::Bool()),
+    [](const auto& info) {
+      return std::string(name_of(std::get<0>(info.param))) + (std::get<1>(info.param) ? "_XDP" : "_TC");
+    });
+
+class NetEnv : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    fixture_ = std::make_unique<cases::Fixture>("fuzz");
+    g_inst = &fixture_->instance();
+    load_views();
+  }
+  void TearDown() override { fixture_.reset(); }
+
+ private:
+  std::unique_ptr<cases::Fixture> fixture_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (const char* e = getenv("BPF_FUZZ_RUNS")) g_opt.runs = std::stoull(e);
+  if (const char* e = getenv("BPF_FUZZ_SEED")) g_opt.seed = std::stoull(e);
+  else g_opt.seed = std::random_device{}() | uint64_t(std::random_device{}()) << 32;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--runs") g_opt.runs = std::stoull(next());
+    else if (a == "--seed") g_opt.seed = std::stoull(next());
+    else if (a == "--batch") g_opt.batch = std::max<size_t>(1, std::stoull(next()));
+    else if (a == "--regressions") g_opt.regressions = next();
+    else {
+      std::cerr << "usage: bpf_fuzz [gtest flags] [--runs N] [--seed S] [--batch B] [--regressions DIR]\n";
+      return 2;
+    }
+  }
+  std::cout << "bpf_fuzz: seed " << g_opt.seed << " (--seed / BPF_FUZZ_SEED), " << g_opt.runs
+            << " runs per behaviour per hook\n";
+  ::testing::AddGlobalTestEnvironment(new NetEnv);
+  return RUN_ALL_TESTS();
+}
