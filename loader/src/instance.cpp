@@ -18,20 +18,19 @@
 #include <mutex>
 #include <set>
 
-#include "srv6_dp.skel.h"
+#include "instance_impl.hpp"
 #include "srv6/netns.hpp"
 
 namespace srv6 {
+
+using namespace detail;
+
 namespace {
 
 constexpr const char* kBpffs = "/sys/fs/bpf";
 // The TC filter's identity on clsact ingress, so detach finds ours.
 constexpr uint32_t kTcHandle = 0x5336;  // "S6"
 constexpr uint32_t kTcPriority = 1;
-// Maps pinned per instance; the order of the Maps struct below.
-constexpr const char* kMapNames[] = {"sids",         "policies4",    "policies6", "sid_stats",
-                                     "policy_stats", "reason_stats", "tx_ports",  "chain_xdp",
-                                     "chain_tc"};
 
 // libbpf and libxdp print to stderr by default; keep their last line for
 // our error messages instead, and print everything with SRV6_DEBUG set.
@@ -56,11 +55,6 @@ void install_printers() {
   });
 }
 
-std::string errstr(int err) {
-  std::string s = std::strerror(err < 0 ? -err : err);
-  if (!last_lib_message.empty()) s += " (" + last_lib_message + ")";
-  return s;
-}
 
 void check_name(const std::string& name) {
   if (name.empty() || name.size() > 64 ||
@@ -90,43 +84,8 @@ Counters read_counters(int fd, uint32_t idx) {
   return c;
 }
 
-void zero_counters(int fd, uint32_t idx) {
-  std::vector<srv6_counters> v(libbpf_num_possible_cpus());
-  bpf_map_update_elem(fd, &idx, v.data(), BPF_ANY);
-}
 
-// Walks every key of a map.
-template <typename Key, typename F>
-void for_each_key(int fd, F&& f) {
-  Key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    key = next;
-    f(key);
-    prev = &key;
-  }
-}
 
-// The SRH of a policy in wire order (RFC 8754 2: segments[0] is the last
-// segment). Reduced encap leaves the first SID out (it is only the DA), so
-// segments_left = last_entry + 1, and a single SID needs no SRH at all.
-void build_srh(const PolicyConfig& c, srv6_policy_entry& e) {
-  size_t n = c.segs.size();
-  bool reduced = c.mode == SRV6_ENCAP_RED;
-  size_t in_srh = reduced ? n - 1 : n;
-  std::memcpy(e.dst, c.segs[0].data(), 16);
-  if (in_srh == 0) {
-    e.srh_len = 0;
-    return;
-  }
-  e.srh_len = 8 + 16 * in_srh;
-  e.srh[0] = 0;                                // next header: per packet
-  e.srh[1] = static_cast<uint8_t>(2 * in_srh);  // hdrlen in 8-octet units
-  e.srh[2] = 4;                                // routing type: SRH
-  e.srh[3] = static_cast<uint8_t>(n - 1);      // segments_left
-  e.srh[4] = static_cast<uint8_t>(in_srh - 1);  // last_entry
-  for (size_t i = 0; i < in_srh; i++) std::memcpy(e.srh + 8 + 16 * i, c.segs[n - 1 - i].data(), 16);
-}
 
 PolicyConfig policy_from_entry(const Prefix& prefix, const srv6_policy_entry& e) {
   PolicyConfig c;
@@ -153,84 +112,77 @@ PolicyConfig policy_from_entry(const Prefix& prefix, const srv6_policy_entry& e)
   return c;
 }
 
-struct ClosedSkel {
-  void operator()(srv6_dp* s) const { srv6_dp__destroy(s); }
-};
 
 }  // namespace
 
-struct Instance::Impl {
-  std::string name, dir;
-  std::unique_ptr<srv6_dp, ClosedSkel> skel;  // loaded on demand (attach, prog fds)
-  int fd[std::size(kMapNames)] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
-  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, TX_PORTS, CHAIN_XDP, CHAIN_TC };
+namespace detail {
 
-  ~Impl() {
-    for (int f : fd)
-      if (f >= 0) close(f);
-  }
+std::string errstr(int err) {
+  std::string s = std::strerror(err < 0 ? -err : err);
+  if (!last_lib_message.empty()) s += " (" + last_lib_message + ")";
+  return s;
+}
 
-  // Loads the object; libbpf reuses the maps pinned under dir, or creates
-  // and pins them. Programs live while the skeleton does or while attached.
-  void load() {
-    if (skel) return;
-    DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir.c_str());
-    srv6_dp* s = srv6_dp__open_opts(&opts);
-    if (!s) throw Error("cannot open BPF object: " + errstr(errno));
-    skel.reset(s);
-    int err = srv6_dp__load(s);
-    if (err) {
-      skel.reset();
-      throw Error("cannot load BPF programs (pinned maps in " + dir +
-                  " from an incompatible version? delete them): " + errstr(err));
-    }
-    // The programs re-enter themselves for a next SID of ours; the newest
-    // load serves every attachment of this instance (same maps, same code).
-    uint32_t zero = 0;
-    int xdp_fd = bpf_program__fd(s->progs.srv6_xdp), tc_fd = bpf_program__fd(s->progs.srv6_tc);
-    if (bpf_map_update_elem(bpf_map__fd(s->maps.chain_xdp), &zero, &xdp_fd, BPF_ANY) ||
-        bpf_map_update_elem(bpf_map__fd(s->maps.chain_tc), &zero, &tc_fd, BPF_ANY)) {
-      skel.reset();
-      throw Error("cannot fill the chain maps: " + errstr(errno));
-    }
-  }
+void zero_counters(int fd, uint32_t idx) {
+  std::vector<srv6_counters> v(libbpf_num_possible_cpus());
+  bpf_map_update_elem(fd, &idx, v.data(), BPF_ANY);
+}
 
-  void open_maps() {
-    bool pinned = true;
-    for (auto* n : kMapNames) pinned = pinned && access((dir + "/" + n).c_str(), F_OK) == 0;
-    if (!pinned) load();
-    for (size_t i = 0; i < std::size(kMapNames); i++) {
-      fd[i] = bpf_obj_get((dir + "/" + kMapNames[i]).c_str());
-      if (fd[i] < 0) throw Error(dir + "/" + kMapNames[i] + ": " + errstr(errno));
-    }
+// The SRH of a policy in wire order (RFC 8754 2: segments[0] is the last
+// segment). Reduced encap leaves the first SID out (it is only the DA), so
+// segments_left = last_entry + 1, and a single SID needs no SRH at all.
+void build_srh(const PolicyConfig& c, srv6_policy_entry& e) {
+  size_t n = c.segs.size();
+  bool reduced = c.mode == SRV6_ENCAP_RED;
+  size_t in_srh = reduced ? n - 1 : n;
+  std::memcpy(e.dst, c.segs[0].data(), 16);
+  if (in_srh == 0) {
+    e.srh_len = 0;
+    return;
   }
+  e.srh_len = 8 + 16 * in_srh;
+  e.srh[0] = 0;                                // next header: per packet
+  e.srh[1] = static_cast<uint8_t>(2 * in_srh);  // hdrlen in 8-octet units
+  e.srh[2] = 4;                                // routing type: SRH
+  e.srh[3] = static_cast<uint8_t>(n - 1);      // segments_left
+  e.srh[4] = static_cast<uint8_t>(in_srh - 1);  // last_entry
+  for (size_t i = 0; i < in_srh; i++) std::memcpy(e.srh + 8 + 16 * i, c.segs[n - 1 - i].data(), 16);
+}
 
-  uint32_t alloc_stats_slot(int map, int stats, uint32_t capacity) {
-    std::set<uint32_t> used;
-    auto collect = [&](const auto& key) {
-      srv6_policy_entry pe{};
-      srv6_sid_entry se{};
-      if (map == SIDS) {
-        if (bpf_map_lookup_elem(fd[map], &key, &se) == 0) used.insert(se.stats_idx);
-      } else if (bpf_map_lookup_elem(fd[map], &key, &pe) == 0) {
-        used.insert(pe.stats_idx);
-      }
-    };
-    if (map == SIDS) {
-      for_each_key<srv6_sid_key>(fd[SIDS], collect);
-    } else {  // both policy maps share policy_stats
-      map = POL4;
-      for_each_key<srv6_policy4_key>(fd[POL4], collect);
-      map = POL6;
-      for_each_key<srv6_policy6_key>(fd[POL6], collect);
-    }
-    uint32_t idx = 0;
-    while (used.count(idx)) idx++;
-    if (idx >= capacity) throw Error("table full (" + std::to_string(capacity) + " entries)");
-    zero_counters(fd[stats], idx);
-    return idx;
+}  // namespace detail
+
+void Instance::Impl::load() {
+  if (skel) return;
+  DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = dir.c_str());
+  srv6_dp* s = srv6_dp__open_opts(&opts);
+  if (!s) throw Error("cannot open BPF object: " + errstr(errno));
+  skel.reset(s);
+  int err = srv6_dp__load(s);
+  if (err) {
+    skel.reset();
+    throw Error("cannot load BPF programs (pinned maps in " + dir +
+                " from an incompatible version? delete them): " + errstr(err));
   }
-};
+  // The programs re-enter themselves for a next SID of ours; the newest
+  // load serves every attachment of this instance (same maps, same code).
+  uint32_t zero = 0;
+  int xdp_fd = bpf_program__fd(s->progs.srv6_xdp), tc_fd = bpf_program__fd(s->progs.srv6_tc);
+  if (bpf_map_update_elem(bpf_map__fd(s->maps.chain_xdp), &zero, &xdp_fd, BPF_ANY) ||
+      bpf_map_update_elem(bpf_map__fd(s->maps.chain_tc), &zero, &tc_fd, BPF_ANY)) {
+    skel.reset();
+    throw Error("cannot fill the chain maps: " + errstr(errno));
+  }
+}
+
+void Instance::Impl::open_maps() {
+  bool pinned = true;
+  for (auto* n : kMapNames) pinned = pinned && access((dir + "/" + n).c_str(), F_OK) == 0;
+  if (!pinned) load();
+  for (size_t i = 0; i < std::size(kMapNames); i++) {
+    fd[i] = bpf_obj_get((dir + "/" + kMapNames[i]).c_str());
+    if (fd[i] < 0) throw Error(dir + "/" + kMapNames[i] + ": " + errstr(errno));
+  }
+}
 
 std::string Instance::pin_dir_for(const std::string& name) {
   check_name(name);
@@ -366,29 +318,6 @@ void Instance::detach(const std::string& dev) {
   if (!xdp && !tc) throw Error(dev + ": no srv6 program attached");
 }
 
-void Instance::add_sid(const SidConfig& c) {
-  validate(c);
-  srv6_sid_key key{c.sid.len, {}};
-  std::memcpy(key.addr, c.sid.addr.data(), 16);
-  srv6_sid_entry e{};
-  if (bpf_map_lookup_elem(impl_->fd[Impl::SIDS], &key, &e) == 0)
-    throw Error("SID " + format_prefix6(c.sid) + " exists");
-  e.action = c.action;
-  e.table = c.table;
-  e.oif = c.oif;
-  if (c.nh6) std::memcpy(e.nh6, c.nh6->data(), 16);
-  e.stats_idx = impl_->alloc_stats_slot(Impl::SIDS, Impl::SID_STATS, SRV6_MAX_SIDS);
-  if (bpf_map_update_elem(impl_->fd[Impl::SIDS], &key, &e, BPF_NOEXIST))
-    throw Error("SID " + format_prefix6(c.sid) + ": " + errstr(errno));
-}
-
-void Instance::del_sid(const Prefix6& sid) {
-  srv6_sid_key key{sid.len, {}};
-  std::memcpy(key.addr, sid.addr.data(), 16);
-  if (bpf_map_delete_elem(impl_->fd[Impl::SIDS], &key))
-    throw Error("SID " + format_prefix6(sid) + " not found");
-}
-
 std::vector<SidInfo> Instance::sids() const {
   std::vector<SidInfo> out;
   for_each_key<srv6_sid_key>(impl_->fd[Impl::SIDS], [&](const srv6_sid_key& k) {
@@ -413,50 +342,6 @@ std::vector<SidInfo> Instance::sids() const {
     return std::tie(a.config.sid.addr, a.config.sid.len) < std::tie(b.config.sid.addr, b.config.sid.len);
   });
   return out;
-}
-
-void Instance::add_policy(const PolicyConfig& c) {
-  validate(c);
-  srv6_policy_entry e{};
-  e.mode = c.mode;
-  if (c.src) {
-    e.has_src = 1;
-    std::memcpy(e.src, c.src->data(), 16);
-  }
-  build_srh(c, e);
-  auto add = [&](int map, const auto& key) {
-    srv6_policy_entry old{};
-    if (bpf_map_lookup_elem(impl_->fd[map], &key, &old) == 0)
-      throw Error("policy " + format_prefix(c.prefix) + " exists");
-    e.stats_idx = impl_->alloc_stats_slot(map, Impl::POL_STATS, SRV6_MAX_POLICIES);
-    if (bpf_map_update_elem(impl_->fd[map], &key, &e, BPF_NOEXIST))
-      throw Error("policy " + format_prefix(c.prefix) + ": " + errstr(errno));
-  };
-  if (auto* p4 = std::get_if<Prefix4>(&c.prefix)) {
-    srv6_policy4_key key{p4->len, {}};
-    std::memcpy(key.addr, p4->addr.data(), 4);
-    add(Impl::POL4, key);
-  } else {
-    auto& p6 = std::get<Prefix6>(c.prefix);
-    srv6_policy6_key key{p6.len, {}};
-    std::memcpy(key.addr, p6.addr.data(), 16);
-    add(Impl::POL6, key);
-  }
-}
-
-void Instance::del_policy(const Prefix& prefix) {
-  int rc;
-  if (auto* p4 = std::get_if<Prefix4>(&prefix)) {
-    srv6_policy4_key key{p4->len, {}};
-    std::memcpy(key.addr, p4->addr.data(), 4);
-    rc = bpf_map_delete_elem(impl_->fd[Impl::POL4], &key);
-  } else {
-    auto& p6 = std::get<Prefix6>(prefix);
-    srv6_policy6_key key{p6.len, {}};
-    std::memcpy(key.addr, p6.addr.data(), 16);
-    rc = bpf_map_delete_elem(impl_->fd[Impl::POL6], &key);
-  }
-  if (rc) throw Error("policy " + format_prefix(prefix) + " not found");
 }
 
 std::vector<PolicyInfo> Instance::policies() const {

@@ -108,6 +108,42 @@ TEST(Instance, DeleteThenAddStartsCountersFromZero) {
   });
 }
 
+TEST(Instance, BatchIsAllOrNothing) {
+  in_new_netns([] {
+    auto inst = Instance::open("t6");
+    inst.add_sid(end_sid("fc00::1"));
+    std::vector<srv6::Change> batch = {
+        srv6::AddSid{end_sid("fc00::2")},
+        srv6::AddPolicy{{srv6::parse_prefix("10.0.0.0/8"), SRV6_ENCAP, {srv6::parse_addr6("fc00::2")}, {}}},
+        srv6::AddSid{end_sid("fc00::1")},  // exists: refuses the whole batch
+    };
+    try {
+      inst.apply(batch);
+      ADD_FAILURE() << "a batch with a duplicate was applied";
+    } catch (const srv6::BatchError& e) {
+      EXPECT_EQ(e.index, 2u);
+      EXPECT_NE(std::string(e.what()).find("fc00::1/128 exists"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(inst.sids().size(), 1u);
+    EXPECT_TRUE(inst.policies().empty());
+
+    // within one batch: delete, then add the same SID again; add, then delete
+    inst.apply({srv6::DelSid{srv6::parse_prefix6("fc00::1")},
+                srv6::AddSid{{.sid = srv6::parse_prefix6("fc00::1"), .action = SRV6_ACTION_END_T, .table = 7}},
+                srv6::AddSid{end_sid("fc00::3")}, srv6::DelSid{srv6::parse_prefix6("fc00::3")}});
+    auto sids = inst.sids();
+    ASSERT_EQ(sids.size(), 1u);
+    EXPECT_EQ(sids[0].config.action, SRV6_ACTION_END_T);
+    EXPECT_EQ(sids[0].config.table, 7u);
+    // deleting what the batch deleted already is refused
+    EXPECT_THROW(inst.apply({srv6::DelSid{srv6::parse_prefix6("fc00::1")},
+                             srv6::DelSid{srv6::parse_prefix6("fc00::1")}}),
+                 srv6::BatchError);
+    EXPECT_EQ(inst.sids().size(), 1u);
+    inst.destroy();
+  });
+}
+
 TEST(Instance, RefusesAMissingDevice) {
   in_new_netns([] {
     auto inst = Instance::open("t5");

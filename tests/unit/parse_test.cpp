@@ -320,3 +320,46 @@ TEST(Stats, Forms) {
   refuses("stats clear", {"stats: unexpected argument clear"});
   refuses("stats reset now", {"stats: unexpected argument now"});
 }
+
+TEST(Batch, Option) {
+  Command c = P("-n r1 --instance x -b /tmp/cmds");
+  ASSERT_TRUE(std::holds_alternative<Batch>(c.action));
+  EXPECT_EQ(std::get<Batch>(c.action).file, "/tmp/cmds");
+  EXPECT_EQ(c.globals.netns, "r1");
+  EXPECT_EQ(as<Batch>("-batch -").file, "-");
+  refuses("-b f sid add fc00::1 action End", {"-b", "sid"});
+  refuses("-b", {"-b"});
+}
+
+TEST(Batch, Lines) {
+  auto lines = parse_batch(
+      "# SIDs of r1\n"
+      "sid add fc00::1 action End\n"
+      "\n"
+      "  policy add 10.0.0.0/8 encap.red segs fc00::1,fc00::2\n"
+      "sid del fc00::9\n"
+      "policy del 2001:db8::/64");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].line, 2u);
+  EXPECT_TRUE(std::holds_alternative<SidAdd>(lines[0].action));
+  EXPECT_EQ(lines[1].line, 4u);
+  EXPECT_EQ(std::get<PolicyAdd>(lines[1].action).config.mode, SRV6_ENCAP_RED);
+  EXPECT_TRUE(std::holds_alternative<SidDel>(lines[2].action));
+  EXPECT_EQ(lines[3].line, 6u);
+  EXPECT_TRUE(std::holds_alternative<PolicyDel>(lines[3].action));
+}
+
+TEST(Batch, RefusalsNameTheLine) {
+  auto refused = [](const std::string& text, const std::string& needle) {
+    try {
+      parse_batch(text);
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  refused("sid add fc00::1 action End\nsid add fc00::2 action End.Q\n", "line 2: sid add: unknown action End.Q");
+  refused("\n\nattach eth0 xdp\n", "line 3: only sid/policy add/del");
+  refused("sid show\n", "line 1: only sid/policy add/del");
+  refused("-n x sid add fc00::1 action End\n", "line 1: options belong on the srv6ctl command line");
+}

@@ -1,6 +1,8 @@
 // srv6ctl: parses the command line (parse.cpp), then runs it against the
 // datapath instance of the chosen network namespace.
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -154,6 +156,41 @@ struct Executor {
   void operator()(const cli::PolicyAdd& p) { inst.add_policy(p.config); }
   void operator()(const cli::PolicyDel& d) { inst.del_policy(d.prefix); }
   void operator()(const cli::PolicyShow&) { show_policies(inst.policies(), g.json, g.stats); }
+  void operator()(const cli::Batch& b) {
+    std::string text;
+    if (b.file == "-") {
+      text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+      std::ifstream in(b.file);
+      if (!in) throw Error("cannot read " + b.file);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    std::vector<Change> changes;
+    std::vector<size_t> lines;
+    for (auto& [line, action] : cli::parse_batch(text)) {
+      try {
+        if (auto* a = std::get_if<cli::SidAdd>(&action)) {
+          SidConfig c = a->config;
+          if (!c.oif_name.empty()) c.oif = ifindex_of(c.oif_name);
+          changes.emplace_back(std::in_place_type<AddSid>, c);
+        } else if (auto* d = std::get_if<cli::SidDel>(&action)) {
+          changes.emplace_back(std::in_place_type<DelSid>, d->sid);
+        } else if (auto* p = std::get_if<cli::PolicyAdd>(&action)) {
+          changes.emplace_back(std::in_place_type<AddPolicy>, p->config);
+        } else {
+          changes.emplace_back(std::in_place_type<DelPolicy>, std::get<cli::PolicyDel>(action).prefix);
+        }
+      } catch (const Error& e) {
+        throw Error("line " + std::to_string(line) + ": " + e.what());
+      }
+      lines.push_back(line);
+    }
+    try {
+      inst.apply(changes);
+    } catch (const BatchError& e) {
+      throw Error("line " + std::to_string(lines[e.index]) + ": " + e.what() + " (nothing changed)");
+    }
+  }
   void operator()(const cli::Stats& s) {
     if (s.reset) {
       inst.reset_stats();

@@ -245,7 +245,7 @@ Action parse_object(std::string_view object, std::span<const Sub> subs, Tokens& 
 Command parse(const std::vector<std::string>& args) {
   Command cmd;
   Tokens t(args);
-  bool netns_given = false, instance_given = false;
+  bool netns_given = false, instance_given = false, batch_given = false;
   // Global options: only before the command, as with ip.
   while (!t.done() && t.peek().size() > 1 && t.peek()[0] == '-') {
     const std::string& opt = t.next();
@@ -261,6 +261,10 @@ Command parse(const std::vector<std::string>& args) {
       netns_given = true;
       cmd.globals.netns = t.value(opt);
       if (cmd.globals.netns.empty()) throw Error("empty network namespace for " + opt);
+    } else if (opt == "-b" || opt == "-batch" || opt == "--batch") {
+      if (batch_given) throw Error("duplicate option " + opt);
+      batch_given = true;
+      cmd.action = Batch{t.value(opt)};
     } else if (opt == "--instance" || opt == "-instance") {
       if (instance_given) throw Error("duplicate option " + opt);
       instance_given = true;
@@ -272,6 +276,10 @@ Command parse(const std::vector<std::string>& args) {
     } else {
       throw Error("unknown option " + opt);
     }
+  }
+  if (batch_given) {
+    if (!t.done()) throw Error("-b takes its commands from the file, not " + t.next());
+    return cmd;
   }
   if (t.done()) throw Error("missing command (try: srv6ctl help)");
 
@@ -290,8 +298,45 @@ Command parse(int argc, const char* const* argv) {
   return parse(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc));
 }
 
+std::vector<BatchLine> parse_batch(const std::string& text) {
+  std::vector<BatchLine> out;
+  size_t line_no = 0, pos = 0;
+  while (pos <= text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    line_no++;
+    std::vector<std::string> words;
+    for (size_t i = 0; i < line.size();) {
+      size_t b = line.find_first_not_of(" \t\r", i);
+      if (b == std::string::npos) break;
+      size_t e = line.find_first_of(" \t\r", b);
+      if (e == std::string::npos) e = line.size();
+      words.push_back(line.substr(b, e - b));
+      i = e;
+    }
+    if (words.empty() || words[0][0] == '#') continue;
+    try {
+      if (words[0][0] == '-') throw Error("options belong on the srv6ctl command line");
+      Command c = parse(words);
+      bool table_change = std::holds_alternative<SidAdd>(c.action) ||
+                          std::holds_alternative<SidDel>(c.action) ||
+                          std::holds_alternative<PolicyAdd>(c.action) ||
+                          std::holds_alternative<PolicyDel>(c.action);
+      if (!table_change) throw Error("only sid/policy add/del can be batched: " + words[0]);
+      out.push_back({line_no, std::move(c.action)});
+    } catch (const Error& e) {
+      throw Error("line " + std::to_string(line_no) + ": " + e.what());
+    }
+  }
+  return out;
+}
+
 const char* usage() {
   return "usage: srv6ctl [-j] [-s] [-n NETNS] [--instance NAME] COMMAND\n"
+         "       srv6ctl [-n NETNS] [--instance NAME] -b FILE   (sid/policy add/del, one a line,\n"
+         "                                                     applied all or nothing)\n"
          "  attach DEV [xdp|tc] [mode native|generic] [egress xdp|skb]\n"
          "  detach DEV\n"
          "  sid add SID[/LEN] action End [count]\n"

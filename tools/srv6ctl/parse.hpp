@@ -52,9 +52,13 @@ struct PolicyShow {};
 struct Stats {
   bool reset = false;
 };
+// -b FILE: sid/policy add/del commands, one a line, applied all or nothing.
+struct Batch {
+  std::string file;  // "-" for standard input
+};
 
 using Action = std::variant<Help, Attach, Detach, SidAdd, SidDel, SidShow, PolicyAdd,
-                            PolicyDel, PolicyShow, Stats>;
+                            PolicyDel, PolicyShow, Stats, Batch>;
 
 struct Command {
   Globals globals;
@@ -64,6 +68,15 @@ struct Command {
 // args excludes the program name.
 Command parse(const std::vector<std::string>& args);
 Command parse(int argc, const char* const* argv);
+
+// The commands of a batch file: blank lines and lines starting with '#'
+// are skipped; every other line is a sid/policy add/del command without
+// options. line is 1-based. Throws Error "line N: ..." for the first bad line.
+struct BatchLine {
+  size_t line;
+  Action action;
+};
+std::vector<BatchLine> parse_batch(const std::string& text);
 
 // Multi-line usage text (help, -h).
 const char* usage();

@@ -26,6 +26,27 @@ struct PolicyInfo {
 };
 using ReasonCounts = std::array<uint64_t, SRV6_REASON__MAX>;
 
+// Changes to the tables, applied together (Instance::apply).
+struct AddSid {
+  SidConfig config;
+};
+struct DelSid {
+  Prefix6 sid;
+};
+struct AddPolicy {
+  PolicyConfig config;
+};
+struct DelPolicy {
+  Prefix prefix;
+};
+using Change = std::variant<AddSid, DelSid, AddPolicy, DelPolicy>;
+
+// A refused change of a batch: index is its position in the batch.
+struct BatchError : Error {
+  BatchError(size_t i, const std::string& what) : Error(what), index(i) {}
+  size_t index;
+};
+
 class Instance {
  public:
   // Opens the instance of this network namespace, creating and pinning its
@@ -49,8 +70,13 @@ class Instance {
               bool xdp_egress = true);
   void detach(const std::string& dev);
 
-  // Refuses (Error) an invalid config or a duplicate SID/prefix; changes
-  // nothing on refusal.
+  // Applies every change, in order, or none: an invalid config, a
+  // duplicate, a missing entry or a full table refuses the whole batch
+  // (BatchError naming the change) before anything is written, and a write
+  // that fails midway is rolled back.
+  void apply(const std::vector<Change>& changes);
+
+  // One change each (apply() of one): Error on refusal, nothing changed.
   void add_sid(const SidConfig& c);
   void del_sid(const Prefix6& sid);
   std::vector<SidInfo> sids() const;
@@ -70,8 +96,9 @@ class Instance {
   // Unpins every map of this instance (the next open starts empty).
   void destroy();
 
+  struct Impl;  // opaque: the loader's sources share it (instance_impl.hpp)
+
  private:
-  struct Impl;
   explicit Instance(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,64 @@
+// Internals of srv6::Instance shared by its source files (instance.cpp:
+// opening, attaching, listing; changes.cpp: adding and deleting entries).
+#pragma once
+
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "srv6/instance.hpp"
+#include "srv6_dp.skel.h"
+
+namespace srv6 {
+namespace detail {
+
+// Maps pinned per instance, in the order of Instance::Impl's fd indexes.
+inline constexpr const char* kMapNames[] = {"sids",         "policies4",    "policies6",
+                                            "sid_stats",    "policy_stats", "reason_stats",
+                                            "tx_ports",     "chain_xdp",    "chain_tc"};
+
+// strerror, plus libbpf's or libxdp's last message when there is one.
+std::string errstr(int err);
+// The prebuilt SRH and outer destination of a policy.
+void build_srh(const PolicyConfig& c, srv6_policy_entry& e);
+void zero_counters(int fd, uint32_t idx);
+
+// Walks every key of a map.
+template <typename Key, typename F>
+void for_each_key(int fd, F&& f) {
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    f(key);
+    prev = &key;
+  }
+}
+
+struct ClosedSkel {
+  void operator()(srv6_dp* s) const { srv6_dp__destroy(s); }
+};
+
+}  // namespace detail
+
+struct Instance::Impl {
+  std::string name, dir;
+  std::unique_ptr<srv6_dp, detail::ClosedSkel> skel;  // loaded on demand (attach, prog fds)
+  int fd[std::size(detail::kMapNames)] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
+  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, TX_PORTS, CHAIN_XDP, CHAIN_TC };
+
+  ~Impl() {
+    for (int f : fd)
+      if (f >= 0) close(f);
+  }
+
+  // Loads the object; libbpf reuses the maps pinned under dir, or creates
+  // and pins them. Programs live while the skeleton does or while attached.
+  void load();
+  void open_maps();
+};
+
+}  // namespace srv6

@@ -1,0 +1,376 @@
+#!/usr/bin/python3
+"""Throughput benchmark: every behaviour row through (a) our datapath at XDP,
+(b) at TC, (c) the kernel's seg6/seg6local, (d) the ceiling (parse, rewrite
+MACs, redirect) and (e) a bare redirect, in one run, interleaved.
+
+    tools/bench/run.py [--rounds 5] [--seconds 0.5] [--only End] [--no-doc]
+
+Topology: gen --veth-- DUT --veth-- sink, one namespace each. The DUT's
+receiving veth runs threaded NAPI pinned to CPU 1 (the DUT's own core); the
+generator (build/tools/bench/srv6bench gen) and the sink's NAPI thread share
+CPU 0. Each round visits every variant (in a rotated order) and sweeps the
+offered load; the peak is the best median delivered rate, then every variant
+is offered about 4x its peak (or the generator's maximum). Writes the
+"Throughput" section of docs/benchmarks.md (everything above it is kept).
+Root; run from anywhere after the normal build.
+"""
+import argparse, json, os, shlex, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Copied to a private directory at start: a rebuild during the run must not
+# swap (or briefly remove) the binaries under it.
+BUILT = {"BENCH": f"{ROOT}/build/tools/bench/srv6bench", "SRV6CTL": f"{ROOT}/build/tools/srv6ctl/srv6ctl"}
+BENCH, SRV6CTL = BUILT["BENCH"], BUILT["SRV6CTL"]
+DOC = f"{ROOT}/docs/benchmarks.md"
+
+GEN, DUT, SINK = "sb-gen", "sb-dut", "sb-sink"
+MAC = {"sbg0": "02:5b:00:00:00:01", "sbd0": "02:5b:00:00:01:00",
+       "sbd1": "02:5b:00:00:01:01", "sbs0": "02:5b:00:00:02:00"}
+DUT_CPU, GEN_CPU = 1, 0
+PAUSES = [0]  # generator waits for page-pool ids (srv6bench.cpp), over the run
+NAPI_PRIO = 50  # SCHED_FIFO for the NAPI threads (see pin_napi)
+
+# ---- packets (built here, by hand: no dependency on the datapath's code) ----
+
+def a6(s): return socket.inet_pton(socket.AF_INET6, s)
+def mac(s): return bytes.fromhex(s.replace(":", ""))
+def eth(payload, src="sbg0", dst="sbd0", etype=0x86DD):
+    return mac(MAC[dst]) + mac(MAC[src]) + struct.pack("!H", etype) + payload
+
+def csum(b):
+    if len(b) % 2: b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16: s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+def udp6(src, dst, n=18):
+    """UDP with a valid checksum; src/dst are the pseudo-header's (final) addresses."""
+    data = bytes(range(n))
+    h = struct.pack("!HHHH", 5000, 6000, 8 + n, 0)
+    c = csum(a6(src) + a6(dst) + struct.pack("!IxxxB", 8 + n, 17) + h + data) or 0xFFFF
+    return h[:6] + struct.pack("!H", c) + data
+
+def ip6(src, dst, nh, payload, hlim=64):
+    return struct.pack("!IHBB", 6 << 28, len(payload), nh, hlim) + a6(src) + a6(dst) + payload
+
+def srh(segs, sl, nh, payload):
+    """segs in travel order; the SRH lists them reversed (segment 0 is the last)."""
+    lst = b"".join(a6(s) for s in reversed(segs))
+    return struct.pack("!BBBBBBH", nh, 2 * len(segs), 4, sl, len(segs) - 1, 0, 0) + lst + payload
+
+def ip4_udp(src, dst, n=18):
+    """IPv4 + UDP (UDP checksum 0: allowed in IPv4)."""
+    data = bytes(range(n))
+    u = struct.pack("!HHHH", 5000, 6000, 8 + n, 0) + data
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, 17, 0,
+                    socket.inet_aton(src), socket.inet_aton(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + u
+
+def srv6_frame(src, segs, sl):
+    """IPv6 + SRH + UDP, DA = the active segment."""
+    return eth(ip6(src, segs[len(segs) - 1 - sl], 43, srh(segs, sl, 17, udp6(src, segs[-1]))))
+
+# ---- behaviours: one row each; adding a behaviour is adding a row ----------
+# kernel / srv6ctl: (setup, teardown) commands run in the DUT's namespace
+# (srv6ctl rows are its arguments); dut (optional): (setup, teardown) for both,
+# e.g. a routing table. frame: the packet the generator offers. Every row's
+# packet leaves toward fc00:9::/64, routed to the sink.
+BEHAVIOURS = [
+    dict(name="End",
+         kernel=(["ip -6 route add fc00:e::1/128 encap seg6local action End dev sbd0"],
+                 ["ip -6 route del fc00:e::1/128"]),
+         srv6ctl=(["sid add fc00:e::1 action End"], ["sid del fc00:e::1"]),
+         frame=lambda: srv6_frame("fd00:1::2", ["fc00:e::1", "fc00:9::1"], 1)),
+    dict(name="End.X",
+         kernel=(["ip -6 route add fc00:e::2/128 encap seg6local action End.X nh6 fd00:2::2 dev sbd0"],
+                 ["ip -6 route del fc00:e::2/128"]),
+         srv6ctl=(["sid add fc00:e::2 action End.X nh6 fd00:2::2"], ["sid del fc00:e::2"]),
+         frame=lambda: srv6_frame("fd00:1::2", ["fc00:e::2", "fc00:9::1"], 1)),
+    dict(name="End.T",
+         dut=(["ip -6 route add fc00:9::/64 via fd00:2::2 dev sbd1 table 100"],
+              ["ip -6 route flush table 100"]),
+         kernel=(["ip -6 route add fc00:e::3/128 encap seg6local action End.T table 100 dev sbd0"],
+                 ["ip -6 route del fc00:e::3/128"]),
+         srv6ctl=(["sid add fc00:e::3 action End.T table 100"], ["sid del fc00:e::3"]),
+         frame=lambda: srv6_frame("fd00:1::2", ["fc00:e::3", "fc00:9::1"], 1)),
+    dict(name="H.Encaps IPv6",
+         kernel=(["ip sr tunsrc set fd00:2::1",
+                  "ip -6 route add 2001:db8:b::/64 encap seg6 mode encap segs fc00:9::1 dev sbd1"],
+                 ["ip -6 route del 2001:db8:b::/64", "ip sr tunsrc set ::"]),
+         srv6ctl=(["policy add 2001:db8:b::/64 encap segs fc00:9::1 src fd00:2::1"],
+                  ["policy del 2001:db8:b::/64"]),
+         frame=lambda: eth(ip6("2001:db8:a::1", "2001:db8:b::1", 17,
+                               udp6("2001:db8:a::1", "2001:db8:b::1")))),
+    dict(name="H.Encaps IPv4",
+         kernel=(["ip sr tunsrc set fd00:2::1",
+                  "ip route add 203.0.113.0/24 encap seg6 mode encap segs fc00:9::1 dev sbd1"],
+                 ["ip route del 203.0.113.0/24", "ip sr tunsrc set ::"]),
+         srv6ctl=(["policy add 203.0.113.0/24 encap segs fc00:9::1 src fd00:2::1"],
+                  ["policy del 203.0.113.0/24"]),
+         frame=lambda: eth(ip4_udp("198.51.100.1", "203.0.113.1"), etype=0x0800)),
+    dict(name="H.Encaps.Red IPv6",
+         kernel=(["ip sr tunsrc set fd00:2::1",
+                  "ip -6 route add 2001:db8:c::/64 encap seg6 mode encap.red segs fc00:9::1,fc00:9::2 dev sbd1"],
+                 ["ip -6 route del 2001:db8:c::/64", "ip sr tunsrc set ::"]),
+         srv6ctl=(["policy add 2001:db8:c::/64 encap.red segs fc00:9::1,fc00:9::2 src fd00:2::1"],
+                  ["policy del 2001:db8:c::/64"]),
+         frame=lambda: eth(ip6("2001:db8:a::1", "2001:db8:c::1", 17,
+                               udp6("2001:db8:a::1", "2001:db8:c::1")))),
+]
+
+# ---- variants: how the DUT forwards ----------------------------------------
+def ceiling_args(kind): return [BENCH, "attach", DUT, "sbd0", kind, "sbd1", MAC["sbs0"], MAC["sbd1"]]
+VARIANTS = {  # name: (setup(behaviour), teardown(behaviour))
+    "xdp": (lambda b: [srv6ctl("attach sbd0 xdp"), srv6ctl("attach sbd1 xdp")],
+            lambda b: [srv6ctl("detach sbd0"), srv6ctl("detach sbd1")]),
+    "tc": (lambda b: [srv6ctl("attach sbd0 tc")], lambda b: [srv6ctl("detach sbd0")]),
+    "kernel": (lambda b: [in_dut(c) for c in b["kernel"][0]],
+               lambda b: [in_dut(c) for c in b["kernel"][1]]),
+    "ceiling": (lambda b: [sh(ceiling_args("ceiling"))], lambda b: [sh([BENCH, "detach", DUT, "sbd0"])]),
+    "bare": (lambda b: [sh(ceiling_args("bare"))], lambda b: [sh([BENCH, "detach", DUT, "sbd0"])]),
+}
+LABEL = {"xdp": "(a) ours, XDP", "tc": "(b) ours, TC", "kernel": "(c) kernel seg6",
+         "ceiling": "(d) ceiling XDP", "bare": "(e) bare redirect"}
+
+# ---- shell helpers ----------------------------------------------------------
+def sh(argv, check=True):
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if check and r.returncode:
+        raise RuntimeError(f"{' '.join(argv)}: {r.stderr.strip()}")
+    return r.stdout
+
+def in_ns(ns, cmd, check=True): return sh(["ip", "netns", "exec", ns] + shlex.split(cmd), check)
+def in_dut(cmd): return in_ns(DUT, cmd)
+def srv6ctl(args): return sh([SRV6CTL, "-n", DUT] + shlex.split(args))
+
+def pin_napi(dev, cpu):
+    """Pin the NAPI kthread(s) of dev to cpu, real-time priority. Re-done after
+    every change: attaching XDP can re-create the veth's NAPI and its thread.
+    SCHED_FIFO because the machine is shared: a fuzzer or compiler on the same
+    core would otherwise take half of the router's time (unthreaded NAPI runs
+    in softirq, which also preempts user tasks)."""
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and open(f"/proc/{pid}/comm").read().startswith(f"napi/{dev}-"):
+                sh(["taskset", "-pc", str(cpu), pid])
+                sh(["chrt", "-f", "-p", str(NAPI_PRIO), pid])
+        except OSError:
+            pass
+
+def dut_inode():
+    return os.stat(f"/run/netns/{DUT}").st_ino
+
+def cleanup():
+    # srv6ctl pins maps per namespace inode: remove them with the namespace
+    if os.path.exists(f"/run/netns/{DUT}"):
+        subprocess.run(["rm", "-rf", f"/sys/fs/bpf/srv6/net{dut_inode()}"])
+    for ns in (GEN, DUT, SINK):
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+def topology():
+    for ns in (GEN, DUT, SINK):
+        sh(["ip", "netns", "add", ns])
+    sh(["ip", "link", "add", "sbg0", "netns", GEN, "address", MAC["sbg0"], "type", "veth",
+        "peer", "sbd0", "netns", DUT, "address", MAC["sbd0"]])
+    sh(["ip", "link", "add", "sbd1", "netns", DUT, "address", MAC["sbd1"], "type", "veth",
+        "peer", "sbs0", "netns", SINK, "address", MAC["sbs0"]])
+    for ns, dev, addr in ((GEN, "sbg0", "fd00:1::2"), (DUT, "sbd0", "fd00:1::1"),
+                          (DUT, "sbd1", "fd00:2::1"), (SINK, "sbs0", "fd00:2::2")):
+        in_ns(ns, f"ip -6 addr add {addr}/64 dev {dev} nodad")
+        in_ns(ns, f"ip link set {dev} up")
+    for cmd in ("sysctl -qw net.ipv6.conf.all.forwarding=1",
+                "sysctl -qw net.ipv4.ip_forward=1",  # H.Encaps of IPv4
+                "sysctl -qw net.ipv4.conf.all.rp_filter=0",
+                "sysctl -qw net.ipv4.conf.sbd0.rp_filter=0",
+                "sysctl -qw net.ipv6.conf.all.seg6_enabled=1",
+                "sysctl -qw net.ipv6.conf.sbd0.seg6_enabled=1",
+                # static neighbours: nothing waits on NDP
+                f"ip -6 neigh replace fd00:2::2 lladdr {MAC['sbs0']} dev sbd1 nud permanent",
+                f"ip -6 neigh replace fd00:1::2 lladdr {MAC['sbg0']} dev sbd0 nud permanent",
+                "ip -6 route add fc00:9::/64 via fd00:2::2 dev sbd1",
+                # Generic receive on: without XDP on sbd0 (TC, kernel variants)
+                # a veth drops XDP frames sent to it unless GRO gives it NAPI.
+                "ethtool -K sbd0 gro on"):
+        in_dut(cmd)
+    # `ip netns exec` mounts the namespace's own /sys: the devices are there.
+    in_ns(DUT, "sh -c 'echo 1 > /sys/class/net/sbd0/threaded'")
+    sh([BENCH, "attach", SINK, "sbs0", "sink"])
+    in_ns(SINK, "sh -c 'echo 1 > /sys/class/net/sbs0/threaded'")
+    pin_napi("sbs0", GEN_CPU)
+
+def offer(frame_hex, rate, seconds, burst=256):
+    """(offered, delivered) Mpps. The generator runs at nice -20, not SCHED_FIFO:
+    unpaced it never sleeps, and real-time priority would starve the kworker
+    that frees its page pools (then every test run fails with ENOSPC)."""
+    out = sh(["nice", "-n", "-20", "taskset", "-c", str(GEN_CPU), BENCH, "gen", GEN, "sbg0", SINK, "sbs0",
+              frame_hex, str(int(rate)), str(seconds), str(burst)])
+    o, d, pauses = out.split()
+    PAUSES[0] += int(pauses)
+    return float(o) / 1e6, float(d) / 1e6
+
+def check_delivery(b, v, frame_hex):
+    """A variant that delivers nothing is misconfigured, not slow: stop."""
+    if offer(frame_hex, 200e3, 0.2)[1] < 0.05:
+        raise RuntimeError(f"{b['name']} / {v}: nothing reaches the sink")
+
+# ---- measurement ------------------------------------------------------------
+def with_variant(b, v, fn):
+    for _ in VARIANTS[v][0](b):
+        pass
+    pin_napi("sbd0", DUT_CPU)
+    try:
+        return fn()
+    finally:
+        VARIANTS[v][1](b)
+
+def measure(b, args, log):
+    frame_hex = b["frame"]().hex()
+    names = list(VARIANTS)
+    for c in b.get("dut", ([], []))[0]:
+        in_dut(c)
+    for c in b["srv6ctl"][0]:
+        srv6ctl(c)
+    sweep = {v: {} for v in names}  # v -> rate -> [(offered, delivered)]
+    over = {v: [] for v in names}
+    try:
+        for v in names:
+            with_variant(b, v, lambda: check_delivery(b, v, frame_hex))
+        # Phase 1: sweep (0 = unpaced, the generator's maximum).
+        for r in range(args.rounds):
+            for v in names[r % len(names):] + names[:r % len(names)]:
+                def run():
+                    for rate in args.rates + [0]:
+                        sweep[v].setdefault(rate, []).append(offer(frame_hex, rate * 1e6, args.seconds))
+                with_variant(b, v, run)
+            log(f"  {b['name']}: sweep round {r + 1}/{args.rounds} done")
+        med = {v: {rate: (statistics.median(o for o, _ in xs), statistics.median(d for _, d in xs))
+                   for rate, xs in s.items()} for v, s in sweep.items()}
+        gen_max = statistics.median(m[0][0] for m in med.values())
+        peak = {v: max(d for _, d in m.values()) for v, m in med.items()}
+        # Phase 2: about 4x each variant's peak, or the generator's maximum
+        # (unpaced: one continuous run). Overloaded, bursts may be longer than
+        # the ring: 1024 frames a test run lets the generator pace faster.
+        target = {v: 4 * peak[v] if 4 * peak[v] < 0.9 * gen_max else 0 for v in names}
+        for r in range(args.rounds):
+            for v in names[r % len(names):] + names[:r % len(names)]:
+                over[v].append(with_variant(b, v, lambda: offer(frame_hex, target[v] * 1e6, 2 * args.seconds, 1024)))
+        log(f"  {b['name']}: overload done")
+    finally:
+        for c in b["srv6ctl"][1]:
+            srv6ctl(c)
+        for c in b.get("dut", ([], []))[1]:
+            in_dut(c)
+    return dict(sweep=med, peak=peak, gen_max=gen_max,
+                over={v: (statistics.median(o for o, _ in xs), statistics.median(d for _, d in xs),
+                          spread([d for _, d in xs])) for v, xs in over.items()})
+
+def spread(xs):
+    """Half the range over the median, in %: how noisy the repeats were."""
+    m = statistics.median(xs)
+    return 100 * (max(xs) - min(xs)) / 2 / m if m else 0
+
+# ---- report -----------------------------------------------------------------
+def table(b, res):
+    rows = ["variant               peak_Mpps  offered_Mpps  delivered_Mpps  spread_%  over/peak"]
+    for v in VARIANTS:
+        o, d, s = res["over"][v]
+        rows.append(f"{LABEL[v]:<20} {res['peak'][v]:>10.2f} {o:>13.2f} {d:>15.2f} {s:>9.0f} {d / res['peak'][v]:>10.2f}")
+    p, ov = res["peak"], {v: x[1] for v, x in res["over"].items()}
+    ratio = lambda a, c, m: f"{m[a] / m[c]:.2f}" if m[c] else "-"
+    rows.append(f"a/c = {ratio('xdp', 'kernel', p)} at peak, {ratio('xdp', 'kernel', ov)} overloaded;"
+                f"  a/d = {ratio('xdp', 'ceiling', p)} at peak, {ratio('xdp', 'ceiling', ov)} overloaded")
+    return "\n".join(rows)
+
+def sweep_table(res):
+    rates = sorted(res["sweep"]["xdp"], key=lambda r: r or 1e9)
+    head = "target_Mpps " + "".join(f"{v:>12}" for v in VARIANTS)
+    rows = [head]
+    for rate in rates:
+        label = f"{rate:g}" if rate else "unpaced"
+        rows.append(f"{label:<11} " + "".join(
+            "{1:>7.2f}/{0:<4.2f}".format(*res["sweep"][v][rate]) for v in VARIANTS))
+    return "\n".join(rows)
+
+def write_doc(results, args, load):
+    keep = open(DOC).read().split("\n## Throughput")[0].rstrip() + "\n"
+    cmd = " ".join(["tools/bench/run.py"] + [shlex.quote(a) for a in sys.argv[1:]])
+    s = [keep, "## Throughput (delivered Mpps, one DUT core)", "",
+         "Command (root, after the normal build; about 3 minutes per behaviour):", "",
+         f"    {cmd}", "",
+         "Topology: generator ns --veth-- DUT ns --veth-- sink ns. The generator",
+         "(`srv6bench gen`: BPF_PROG_TEST_RUN with live frames, every frame rewritten",
+         "from a template, XDP_TX into the DUT's veth) and the sink's NAPI thread",
+         "(XDP, counts and drops) share CPU 0; the DUT's receiving veth runs threaded",
+         "NAPI pinned to CPU 1, so the DUT has one core of its own. The NAPI threads",
+         "run SCHED_FIFO 50 and the generator at nice -20, so that other jobs on this",
+         "shared machine take little of the router's core. GRO is on on the DUT's",
+         "receiving veth (the TC and kernel variants need it to receive XDP frames at all).",
+         "Variants: (a) `srv6ctl attach sbd0 xdp` (+ sbd1 as egress), (b) `attach sbd0 tc`,",
+         "(c) the kernel's seg6/seg6local with the same configuration, (d) ceiling:",
+         "parse Ethernet+IPv6, rewrite MACs, redirect to a fixed egress",
+         "(tools/bench/ceiling.bpf.c), (e) bare XDP_REDIRECT touching nothing.",
+         f"Each of {args.rounds} rounds visits every variant (rotated order) and sweeps the",
+         f"offered load ({', '.join(f'{r:g}' for r in args.rates)} Mpps and unpaced), {args.seconds} s",
+         "per point; peak = best median delivered rate. Then each variant is offered",
+         "4x its peak, or the generator's maximum when it cannot offer that much, "
+         f"{2 * args.seconds} s per point.",
+         "Medians; spread = half the range of the overload repeats over their median.",
+         f"Load average before / after: {load[0]} / {load[1]} (other jobs share the machine);",
+         f"generator pauses for page-pool ids: {PAUSES[0]}.", ""]
+    for b, res in results:
+        s += [f"### {b['name']}", "", "```", table(b, res), "```", "",
+              "Sweep, delivered/offered Mpps (medians; the generator falls short of a",
+              "high target when the machine is busy):", "", "```", sweep_table(res), "```", ""]
+    open(DOC, "w").write("\n".join(s))
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=0.5)
+    ap.add_argument("--rates", default="0.5,1,1.5,2,3", help="paced offered loads, Mpps")
+    ap.add_argument("--only", action="append", help="behaviour name(s) to run")
+    ap.add_argument("--no-doc", action="store_true", help="print only, leave docs/benchmarks.md")
+    args = ap.parse_args()
+    args.rates = [float(x) for x in args.rates.split(",")]
+    if os.geteuid():
+        sys.exit("run.py: needs root")
+    global BENCH, SRV6CTL
+    for p in BUILT.values():
+        if not os.access(p, os.X_OK):
+            sys.exit(f"run.py: {p} missing: cmake --build build first")
+    tmp = tempfile.mkdtemp(prefix="srv6bench.")
+    BENCH, SRV6CTL = (shutil.copy(p, tmp) for p in BUILT.values())
+    if subprocess.run(["mountpoint", "-q", "/sys/fs/bpf"]).returncode:
+        sh(["mount", "-t", "bpf", "bpf", "/sys/fs/bpf"])
+    # SIGTERM / SIGHUP unwind like Ctrl-C, so the finally below cleans up
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(143))
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    load = [open("/proc/loadavg").read().split()[0]]
+    results = []
+    cleanup()  # leftovers of an interrupted run
+    try:
+        topology()
+        for b in BEHAVIOURS:
+            if args.only and b["name"] not in args.only:
+                continue
+            log(f"{b['name']} ...")
+            results.append((b, measure(b, args, log)))
+            print(f"\n{b['name']}\n{table(b, results[-1][1])}\n\n{sweep_table(results[-1][1])}", flush=True)
+    finally:
+        cleanup()
+        shutil.rmtree(tmp)
+    load.append(open("/proc/loadavg").read().split()[0])
+    log(f"load average {load[0]} -> {load[1]}; generator pauses for page-pool ids: {PAUSES[0]}")
+    if results:
+        # raw medians for plots and later comparisons
+        with open(f"{ROOT}/build/bench-throughput.json", "w") as f:
+            json.dump({b["name"]: {k: v for k, v in r.items()} for b, r in results}, f, indent=1, default=str)
+    if results and not args.no_doc:
+        write_doc(results, args, load)
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
