@@ -12,7 +12,8 @@
 #endif
 
 #define SRV6_MAX_SEGS 16
-/* Capacity of the SID and policy tables (and of their counter arrays). */
+/* Default capacity of the SID and policy tables (and of their per-CPU
+ * counter arrays); an instance may be created larger (Instance::Options). */
 #define SRV6_MAX_SIDS (1u << 16)
 #define SRV6_MAX_POLICIES (1u << 16)
 #define SRV6_MAX_TX_PORTS 256

@@ -61,7 +61,10 @@ class Slots {
       take(Instance::Impl::POL4, srv6_policy4_key{});
       take(Instance::Impl::POL6, srv6_policy6_key{});
     }
-    capacity_ = sids ? SRV6_MAX_SIDS : SRV6_MAX_POLICIES;
+    bpf_map_info info{};
+    uint32_t len = sizeof info;
+    int stats = impl.fd[sids ? Instance::Impl::SID_STATS : Instance::Impl::POL_STATS];
+    capacity_ = bpf_obj_get_info_by_fd(stats, &info, &len) ? 0 : info.max_entries;
   }
   std::optional<uint32_t> next() {
     while (used_.count(cursor_)) cursor_++;

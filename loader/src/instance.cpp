@@ -157,6 +157,23 @@ void Instance::Impl::load() {
   srv6_dp* s = srv6_dp__open_opts(&opts);
   if (!s) throw Error("cannot open BPF object: " + errstr(errno));
   skel.reset(s);
+  // Sizes apply to maps created now; pinned ones keep theirs (reused as they
+  // are: libbpf would refuse them for a size mismatch, so ask them first).
+  auto size = [&](bpf_map* m, uint32_t want) {
+    int fd = bpf_obj_get((dir + "/" + bpf_map__name(m)).c_str());
+    if (fd >= 0) {
+      bpf_map_info info{};
+      uint32_t len = sizeof info;
+      if (!bpf_obj_get_info_by_fd(fd, &info, &len)) want = info.max_entries;
+      ::close(fd);
+    }
+    if (want) bpf_map__set_max_entries(m, want);
+  };
+  size(s->maps.sids, this->opts.sids);
+  size(s->maps.sid_stats, this->opts.sids);
+  size(s->maps.policies4, this->opts.policies);
+  size(s->maps.policies6, this->opts.policies);
+  size(s->maps.policy_stats, this->opts.policies);
   int err = srv6_dp__load(s);
   if (err) {
     skel.reset();
@@ -189,10 +206,11 @@ std::string Instance::pin_dir_for(const std::string& name) {
   return std::string(kBpffs) + "/srv6/net" + std::to_string(current_netns_inode()) + "/" + name;
 }
 
-Instance Instance::open(const std::string& name) {
+Instance Instance::open(const std::string& name, const Options& opts) {
   install_printers();
   auto impl = std::make_unique<Impl>();
   impl->name = name;
+  impl->opts = opts;
   impl->dir = pin_dir_for(name);
   check_bpffs();
   std::error_code ec;
@@ -208,6 +226,18 @@ Instance& Instance::operator=(Instance&&) noexcept = default;
 Instance::~Instance() = default;
 
 const std::string& Instance::name() const { return impl_->name; }
+
+namespace {
+uint32_t max_entries(int fd) {
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+}  // namespace
+
+// The counter arrays bound the tables (the LPM tries may hold as many).
+uint32_t Instance::sid_capacity() const { return max_entries(impl_->fd[Impl::SID_STATS]); }
+uint32_t Instance::policy_capacity() const { return max_entries(impl_->fd[Impl::POL_STATS]); }
 const std::string& Instance::pin_dir() const { return impl_->dir; }
 
 int Instance::xdp_prog_fd() {

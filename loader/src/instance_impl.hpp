@@ -46,6 +46,7 @@ struct ClosedSkel {
 
 struct Instance::Impl {
   std::string name, dir;
+  Instance::Options opts;  // sizes for a new instance
   std::unique_ptr<srv6_dp, detail::ClosedSkel> skel;  // loaded on demand (attach, prog fds)
   int fd[std::size(detail::kMapNames)] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
   enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, TX_PORTS, CHAIN_XDP, CHAIN_TC };

@@ -144,6 +144,31 @@ TEST(Instance, BatchIsAllOrNothing) {
   });
 }
 
+TEST(Instance, CapacityIsSetWhenCreated) {
+  in_new_netns([] {
+    auto inst = Instance::open("t7", {.sids = 1000, .policies = 2});
+    EXPECT_EQ(inst.sid_capacity(), 1000u);
+    EXPECT_EQ(inst.policy_capacity(), 2u);
+    auto again = Instance::open("t7", {.sids = 5});  // an existing instance keeps its sizes
+    EXPECT_EQ(again.sid_capacity(), 1000u);
+    EXPECT_GE(again.xdp_prog_fd(), 0);  // the programs load against the sized maps
+    auto pol = [](const char* p) {
+      return srv6::PolicyConfig{srv6::parse_prefix(p), SRV6_ENCAP, {srv6::parse_addr6("fc00::1")}, {}};
+    };
+    again.add_policy(pol("10.1.0.0/16"));
+    again.add_policy(pol("10.2.0.0/16"));
+    try {
+      again.add_policy(pol("10.3.0.0/16"));
+      ADD_FAILURE() << "a third policy fit in a table of 2";
+    } catch (const srv6::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("table full"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(Instance::open("default").sid_capacity(), uint32_t(SRV6_MAX_SIDS));
+    Instance::open("default").destroy();
+    again.destroy();
+  });
+}
+
 TEST(Instance, RefusesAMissingDevice) {
   in_new_netns([] {
     auto inst = Instance::open("t5");

@@ -363,3 +363,11 @@ TEST(Batch, RefusalsNameTheLine) {
   refused("sid show\n", "line 1: only sid/policy add/del");
   refused("-n x sid add fc00::1 action End\n", "line 1: options belong on the srv6ctl command line");
 }
+
+TEST(Globals, Capacity) {
+  EXPECT_EQ(P("--capacity 1048576 sid show").globals.capacity, 1048576u);
+  EXPECT_EQ(P("sid show").globals.capacity, 0u);
+  refuses("--capacity 0 sid show", {"capacity 0"});
+  refuses("--capacity 12x sid show", {"12x"});
+  refuses("--capacity 99999999999 sid show", {"99999999999"});
+}

@@ -236,7 +236,7 @@ int main(int argc, char** argv) {
   try {
     // Enter the namespace first: the instance is keyed by its inode.
     if (!cmd.globals.netns.empty()) enter_netns(cmd.globals.netns);
-    Instance inst = Instance::open(cmd.globals.instance);
+    Instance inst = Instance::open(cmd.globals.instance, {cmd.globals.capacity, cmd.globals.capacity});
     std::visit(Executor{inst, cmd.globals}, cmd.action);
   } catch (const std::exception& e) {
     std::cerr << "srv6ctl: " << e.what() << "\n";

@@ -261,6 +261,13 @@ Command parse(const std::vector<std::string>& args) {
       netns_given = true;
       cmd.globals.netns = t.value(opt);
       if (cmd.globals.netns.empty()) throw Error("empty network namespace for " + opt);
+    } else if (opt == "--capacity" || opt == "-capacity") {
+      const std::string& n = t.value(opt);
+      uint64_t v = 0;
+      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+      if (n.empty() || ec != std::errc() || end != n.data() + n.size() || v == 0 || v > (1u << 26))
+        throw Error("invalid capacity " + n + " (1.." + std::to_string(1u << 26) + ")");
+      cmd.globals.capacity = static_cast<uint32_t>(v);
     } else if (opt == "-b" || opt == "-batch" || opt == "--batch") {
       if (batch_given) throw Error("duplicate option " + opt);
       batch_given = true;
@@ -334,8 +341,8 @@ std::vector<BatchLine> parse_batch(const std::string& text) {
 }
 
 const char* usage() {
-  return "usage: srv6ctl [-j] [-s] [-n NETNS] [--instance NAME] COMMAND\n"
-         "       srv6ctl [-n NETNS] [--instance NAME] -b FILE   (sid/policy add/del, one a line,\n"
+  return "usage: srv6ctl [-j] [-s] [-n NETNS] [--instance NAME] [--capacity N] COMMAND\n"
+         "       srv6ctl [-n NETNS] [--instance NAME] [--capacity N] -b FILE   (sid/policy add/del, one a line,\n"
          "                                                     applied all or nothing)\n"
          "  attach DEV [xdp|tc] [mode native|generic] [egress xdp|skb]\n"
          "  detach DEV\n"

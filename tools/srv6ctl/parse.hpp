@@ -19,6 +19,7 @@ struct Globals {
   bool stats = false;          // -s, -stats, --stats
   std::string netns;           // -n NETNS; empty = current namespace
   std::string instance = "default";  // --instance NAME
+  uint32_t capacity = 0;       // --capacity N: table sizes of a new instance
   bool operator==(const Globals&) const = default;
 };
 

@@ -47,11 +47,20 @@ struct BatchError : Error {
   size_t index;
 };
 
+// Sizes of an instance's tables, fixed when it is created (0: default).
+// The per-CPU counters take 24 bytes per entry and CPU.
+struct InstanceOptions {
+  uint32_t sids = 0, policies = 0;
+};
+
 class Instance {
  public:
+  using Options = InstanceOptions;
+
   // Opens the instance of this network namespace, creating and pinning its
-  // maps on first use. bpffs must be mounted.
-  static Instance open(const std::string& name = "default");
+  // maps on first use (with opts' sizes; an existing instance keeps its own).
+  // bpffs must be mounted.
+  static Instance open(const std::string& name = "default", const Options& opts = {});
   // Root of the pins, e.g. /sys/fs/bpf/srv6/net4026531840/default.
   static std::string pin_dir_for(const std::string& name);
 
@@ -75,6 +84,9 @@ class Instance {
   // (BatchError naming the change) before anything is written, and a write
   // that fails midway is rolled back.
   void apply(const std::vector<Change>& changes);
+  // Capacity of the SID and policy tables.
+  uint32_t sid_capacity() const;
+  uint32_t policy_capacity() const;
 
   // One change each (apply() of one): Error on refusal, nothing changed.
   void add_sid(const SidConfig& c);
