@@ -5,8 +5,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cstring>
-#include <map>
+#include <functional>
+#include <unordered_map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -83,7 +85,10 @@ class Slots {
 // batch's own earlier writes.
 class Planner {
  public:
-  explicit Planner(const Instance::Impl& impl) : impl_(impl) {}
+  Planner(const Instance::Impl& impl, size_t changes) : impl_(impl) {
+    writes.reserve(changes);
+    overlay_.reserve(changes);
+  }
 
   void add(size_t i, const SidConfig& c) {
     check(i, [&] { validate(c); });
@@ -94,15 +99,15 @@ class Planner {
     e.table = c.table;
     e.oif = c.oif;
     if (c.nh6) std::memcpy(e.nh6, c.nh6->data(), 16);
-    std::string what = "SID " + format_prefix6(c.sid);
     if (!sid_slots_) sid_slots_.emplace(impl_, true);
-    insert(i, Instance::Impl::SIDS, bytes_of(key), e, *sid_slots_, Instance::Impl::SID_STATS, what);
+    insert(i, Instance::Impl::SIDS, bytes_of(key), e, *sid_slots_, Instance::Impl::SID_STATS,
+           [&] { return "SID " + format_prefix6(c.sid); });
   }
 
   void del(size_t i, const Prefix6& sid) {
     srv6_sid_key key{sid.len, {}};
     std::memcpy(key.addr, sid.addr.data(), 16);
-    remove(i, Instance::Impl::SIDS, bytes_of(key), "SID " + format_prefix6(sid));
+    remove(i, Instance::Impl::SIDS, bytes_of(key), [&] { return "SID " + format_prefix6(sid); });
   }
 
   void add(size_t i, const PolicyConfig& c) {
@@ -116,12 +121,13 @@ class Planner {
     build_srh(c, e);
     auto [map, key] = policy_key(c.prefix);
     if (!policy_slots_) policy_slots_.emplace(impl_, false);
-    insert(i, map, key, e, *policy_slots_, Instance::Impl::POL_STATS, "policy " + format_prefix(c.prefix));
+    insert(i, map, key, e, *policy_slots_, Instance::Impl::POL_STATS,
+           [&] { return "policy " + format_prefix(c.prefix); });
   }
 
   void del(size_t i, const Prefix& prefix) {
     auto [map, key] = policy_key(prefix);
-    remove(i, map, key, "policy " + format_prefix(prefix));
+    remove(i, map, key, [&] { return "policy " + format_prefix(prefix); });
   }
 
   std::vector<Write> writes;
@@ -150,38 +156,85 @@ class Planner {
     return {Instance::Impl::POL6, bytes_of(k)};
   }
 
+  static std::string overlay_key(int map, const Bytes& key) {
+    std::string k(1, static_cast<char>(map));
+    k.append(key.begin(), key.end());
+    return k;
+  }
+
   // The entry under key, as the batch so far leaves it.
   std::optional<Bytes> current(int map, const Bytes& key, size_t value_size) {
-    auto it = overlay_.find({map, key});
+    auto it = overlay_.find(overlay_key(map, key));
     if (it != overlay_.end()) return it->second;
     Bytes v(value_size);
     if (bpf_map_lookup_elem(impl_.fd[map], key.data(), v.data())) return std::nullopt;
     return v;
   }
 
+  // what() names the entry for a refusal (built only then: batches are big)
   template <typename Entry>
   void insert(size_t i, int map, const Bytes& key, Entry e, Slots& slots, int stats,
-              const std::string& what) {
-    if (current(map, key, sizeof e)) throw BatchError(i, what + " exists");
+              const std::function<std::string()>& what) {
+    if (current(map, key, sizeof e)) throw BatchError(i, what() + " exists");
     auto slot = slots.next();
-    if (!slot) throw BatchError(i, what + ": table full");
+    if (!slot) throw BatchError(i, what() + ": table full");
     e.stats_idx = *slot;
     writes.push_back({map, key, bytes_of(e), std::nullopt, stats, *slot});
-    overlay_[{map, key}] = bytes_of(e);
+    overlay_[overlay_key(map, key)] = bytes_of(e);
   }
 
-  void remove(size_t i, int map, const Bytes& key, const std::string& what) {
+  void remove(size_t i, int map, const Bytes& key, const std::function<std::string()>& what) {
     size_t value_size = map == Instance::Impl::SIDS ? sizeof(srv6_sid_entry) : sizeof(srv6_policy_entry);
     auto old = current(map, key, value_size);
-    if (!old) throw BatchError(i, what + " not found");
+    if (!old) throw BatchError(i, what() + " not found");
     writes.push_back({map, key, std::nullopt, old});
-    overlay_[{map, key}] = std::nullopt;
+    overlay_[overlay_key(map, key)] = std::nullopt;
   }
 
   const Instance::Impl& impl_;
-  std::map<std::pair<int, Bytes>, std::optional<Bytes>> overlay_;
+  std::unordered_map<std::string, std::optional<Bytes>> overlay_;
   std::optional<Slots> sid_slots_, policy_slots_;
 };
+
+constexpr size_t kBatch = 4096;  // entries per batch map operation
+
+struct WriteFailed {
+  size_t written;  // writes of the failing run that did go in
+  int err;
+};
+
+// Writes w[begin, end): one deletion, or additions to one map. Batch map
+// operations when the kernel has them for the map, else one by one.
+void write_run(const Instance::Impl& impl, const std::vector<Write>& w, size_t begin, size_t end) {
+  const Write& first = w[begin];
+  if (!first.value) {
+    if (bpf_map_delete_elem(impl.fd[first.map], first.key.data())) throw WriteFailed{0, errno};
+    return;
+  }
+  size_t n = end - begin, ncpu = libbpf_num_possible_cpus();
+  std::vector<uint32_t> slots(n);
+  Bytes keys, values, zeros(n * ncpu * sizeof(srv6_counters));
+  for (size_t k = begin; k < end; k++) {
+    slots[k - begin] = w[k].slot;
+    keys.insert(keys.end(), w[k].key.begin(), w[k].key.end());
+    values.insert(values.end(), w[k].value->begin(), w[k].value->end());
+  }
+  // BPF_ANY: the kernel's generic batch takes no other flag, and the plan
+  // has checked that none of these keys is in the map
+  DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, any, .elem_flags = BPF_ANY);
+  uint32_t count = n;
+  if (bpf_map_update_batch(impl.fd[first.stats], slots.data(), zeros.data(), &count, &any))
+    for (size_t k = 0; k < n; k++) zero_counters(impl.fd[first.stats], slots[k]);
+  count = n;  // in: how many; out, on failure: how many went in
+  if (!bpf_map_update_batch(impl.fd[first.map], keys.data(), values.data(), &count, &any)) return;
+  count = std::min<uint32_t>(count, n);
+  constexpr int kEnotsupp = 524;  // the kernel's ENOTSUPP: no batch operations
+  if (count || (errno != EOPNOTSUPP && errno != kEnotsupp && errno != EINVAL))
+    throw WriteFailed{count, errno};
+  for (size_t k = begin; k < end; k++)  // no batch operations for this map type
+    if (bpf_map_update_elem(impl.fd[first.map], w[k].key.data(), w[k].value->data(), BPF_NOEXIST))
+      throw WriteFailed{k - begin, errno};
+}
 
 // Puts a table entry back as it was before w.
 void undo(const Instance::Impl& impl, const Write& w) {
@@ -194,7 +247,7 @@ void undo(const Instance::Impl& impl, const Write& w) {
 }  // namespace
 
 void Instance::apply(const std::vector<Change>& changes) {
-  Planner plan(*impl_);
+  Planner plan(*impl_, changes.size());
   for (size_t i = 0; i < changes.size(); i++) {
     std::visit([&](const auto& c) {
       using T = std::decay_t<decltype(c)>;
@@ -204,20 +257,21 @@ void Instance::apply(const std::vector<Change>& changes) {
       if constexpr (std::is_same_v<T, DelPolicy>) plan.del(i, c.prefix);
     }, changes[i]);
   }
-  for (size_t k = 0; k < plan.writes.size(); k++) {
-    const Write& w = plan.writes[k];
-    int rc;
-    if (w.value) {
-      zero_counters(impl_->fd[w.stats], w.slot);  // a new entry counts from 0
-      rc = bpf_map_update_elem(impl_->fd[w.map], w.key.data(), w.value->data(), BPF_NOEXIST);
-    } else {
-      rc = bpf_map_delete_elem(impl_->fd[w.map], w.key.data());
+  // Writes go in order; runs of additions to one map go as batch map
+  // operations (their counter slots zeroed first: a new entry counts from 0).
+  const auto& w = plan.writes;
+  size_t done = 0;
+  try {
+    while (done < w.size()) {
+      size_t end = done + 1;
+      if (w[done].value)
+        while (end < w.size() && end - done < kBatch && w[end].value && w[end].map == w[done].map) end++;
+      write_run(*impl_, w, done, end);
+      done = end;
     }
-    if (rc) {
-      int err = errno;
-      while (k-- > 0) undo(*impl_, plan.writes[k]);
-      throw Error("writing the tables failed, nothing changed: " + errstr(err));
-    }
+  } catch (const WriteFailed& f) {
+    for (size_t k = done + f.written; k-- > 0;) undo(*impl_, w[k]);
+    throw Error("writing the tables failed, nothing changed: " + errstr(f.err));
   }
 }
 

@@ -165,9 +165,12 @@ struct Executor {
       if (!in) throw Error("cannot read " + b.file);
       text.assign(std::istreambuf_iterator<char>(in), {});
     }
+    auto parsed = cli::parse_batch(text);
     std::vector<Change> changes;
     std::vector<size_t> lines;
-    for (auto& [line, action] : cli::parse_batch(text)) {
+    changes.reserve(parsed.size());
+    lines.reserve(parsed.size());
+    for (auto& [line, action] : parsed) {
       try {
         if (auto* a = std::get_if<cli::SidAdd>(&action)) {
           SidConfig c = a->config;
