@@ -28,8 +28,17 @@ void in_new_netns(const std::function<void()>& body) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     if (unshare(CLONE_NEWNET) != 0) _exit(3);
-    body();
-    _exit(::testing::Test::HasFailure() ? 1 : 0);
+    int rc = 0;
+    try {
+      body();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "exception: " << e.what();
+    }
+    rc = ::testing::Test::HasFailure() ? 1 : 0;
+    // whatever the body left: every pin of this namespace is the test's
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(Instance::pin_dir_for("x")).parent_path(), ec);
+    _exit(rc);
   }
   int status = 0;
   waitpid(pid, &status, 0);
