@@ -65,6 +65,7 @@
 #include <sstream>
 
 #include "cases.hpp"
+#include "fixture_env.hpp"
 #include "net_fixture.hpp"
 
 namespace {
@@ -1316,19 +1317,6 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(name_of(std::get<0>(info.param))) + (std::get<1>(info.param) ? "_XDP" : "_TC");
     });
 
-class NetEnv : public ::testing::Environment {
- public:
-  void SetUp() override {
-    fixture_ = std::make_unique<cases::Fixture>("fuzz");
-    g_inst = &fixture_->instance();
-    load_views();
-  }
-  void TearDown() override { fixture_.reset(); }
-
- private:
-  std::unique_ptr<cases::Fixture> fixture_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -1353,6 +1341,9 @@ int main(int argc, char** argv) {
   }
   std::cout << "bpf_fuzz: seed " << g_opt.seed << " (--seed / BPF_FUZZ_SEED), " << g_opt.runs
             << " runs per behaviour per hook\n";
-  ::testing::AddGlobalTestEnvironment(new NetEnv);
+  ::testing::AddGlobalTestEnvironment(new cases::FixtureEnv("fuzz", [](srv6::Instance& inst) {
+    g_inst = &inst;
+    load_views();
+  }));
   return RUN_ALL_TESTS();
 }

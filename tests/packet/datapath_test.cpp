@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "cases.hpp"
+#include "fixture_env.hpp"
 #include "net_fixture.hpp"
 
 using namespace fixture;
@@ -109,22 +110,11 @@ INSTANTIATE_TEST_SUITE_P(Cases, Packet, ::testing::ValuesIn(all_runs()),
                          });
 
 
-class NetEnv : public ::testing::Environment {
- public:
-  void SetUp() override {
-    fixture_ = std::make_unique<cases::Fixture>("pkttest");
-    g_inst = &fixture_->instance();
-  }
-  void TearDown() override { fixture_.reset(); }
-
- private:
-  std::unique_ptr<cases::Fixture> fixture_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new NetEnv);
+  ::testing::AddGlobalTestEnvironment(
+      new cases::FixtureEnv("pkttest", [](srv6::Instance& inst) { g_inst = &inst; }));
   return RUN_ALL_TESTS();
 }
