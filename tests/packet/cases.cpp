@@ -502,15 +502,16 @@ void configure(srv6::Instance& inst) {
 }
 
 namespace {
-srv6::Instance fresh_instance(const std::string& name) {
+srv6::Instance fresh_instance(const std::string& name, const srv6::InstanceOptions& opts) {
   enter_fixture_namespace();
   // pins of a crashed run may sit under a reused namespace inode
   srv6::Instance::open(name).destroy();
-  return srv6::Instance::open(name);
+  return srv6::Instance::open(name, opts);
 }
 }  // namespace
 
-Fixture::Fixture(const std::string& name) : inst_(fresh_instance(name)) {
+Fixture::Fixture(const std::string& name, const srv6::InstanceOptions& opts)
+    : inst_(fresh_instance(name, opts)) {
   try {
     configure(inst_);
   } catch (...) {

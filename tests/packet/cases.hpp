@@ -50,7 +50,7 @@ void configure(srv6::Instance& inst);
 // configuration fails halfway (they would outlive the namespace otherwise).
 class Fixture {
  public:
-  explicit Fixture(const std::string& name);
+  explicit Fixture(const std::string& name, const srv6::InstanceOptions& opts = {});
   ~Fixture();
   Fixture(const Fixture&) = delete;
   Fixture& operator=(const Fixture&) = delete;

@@ -4,7 +4,12 @@
 // before tail-calling the datapath; the same loop with a do-nothing target
 // is measured alongside and subtracted. Medians of interleaved runs.
 //
-//   packet_perf [-n REPEAT] [-r ROUNDS] [CASE ...]   (default: End, H.Encaps)
+//   packet_perf [-n REPEAT] [-r ROUNDS] [--entries N] [CASE ...]
+//
+// --entries N first fills the SID table and both policy tables with N
+// entries each besides the fixture's (/128 SIDs in fc00:f000::/20, /64
+// policies in 2001:db8:f000::/36, /32 policies in 11.0.0.0/8), to see the
+// lookups' cost at scale.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -44,6 +49,25 @@ double run_ns(int prog_fd, const pkt::Bytes& in, uint32_t repeat, int* verdict) 
   return opts.duration;  // the kernel reports the mean per repetition
 }
 
+// n filler SIDs and n IPv6 and n IPv4 policies, none matching a case.
+void fill(srv6::Instance& inst, uint32_t n) {
+  std::vector<srv6::Change> changes;
+  auto seg = srv6::parse_addr6("fc00:2::1");
+  for (uint32_t i = 0; i < n; i++) {
+    srv6::Prefix6 sid{srv6::parse_addr6("fc00:f000::"), 128};
+    srv6::Prefix6 p6{srv6::parse_addr6("2001:db8:f000::"), 64};
+    for (int b = 0; b < 3; b++) {  // i (< 2^24) in bytes 5..7
+      sid.addr[7 - b] = uint8_t(i >> (8 * b));
+      p6.addr[7 - b] = uint8_t(i >> (8 * b));
+    }
+    changes.push_back(srv6::AddSid{{.sid = sid, .action = SRV6_ACTION_END}});
+    changes.push_back(srv6::AddPolicy{{p6, SRV6_ENCAP, {seg}, {}}});
+    srv6::Prefix4 p4{{11, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)}, 32};
+    changes.push_back(srv6::AddPolicy{{p4, SRV6_ENCAP, {seg}, {}}});
+  }
+  inst.apply(changes);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -51,21 +75,24 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  uint32_t repeat = 1000000, rounds = 7;
+int run(int argc, char** argv) {
+  uint32_t repeat = 1000000, rounds = 7, entries = 0;
   std::vector<std::string> names;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     if (a == "-n" && i + 1 < argc) repeat = std::stoul(argv[++i]);
     else if (a == "-r" && i + 1 < argc) rounds = std::stoul(argv[++i]);
+    else if (a == "--entries" && i + 1 < argc) entries = std::stoul(argv[++i]);
     else names.push_back(a);
   }
   if (names.empty())
     names = {"End_SL2_to_1", "EndX_global_nh6", "EndT_table_100", "HEncaps_2_SIDs_IPv6_inner",
              "HEncaps_2_SIDs_IPv4_inner", "HEncapsRed_2_SIDs_IPv6_inner", "IPv6_not_ours"};
 
-  cases::Fixture fixture("perf");
+  uint32_t room = entries + 1024;  // and the fixture's own
+  cases::Fixture fixture("perf", {.sids = room, .policies = 2 * room});
   srv6::Instance& inst = fixture.instance();
+  fill(inst, entries);
   bench_restore* skel = bench_restore__open_and_load();
   if (!skel) {
     fprintf(stderr, "cannot load tools/bench/restore.bpf.c\n");
@@ -77,6 +104,7 @@ int main(int argc, char** argv) {
   uint32_t zero = 0;
   int rc = 0;
 
+  printf("entries: %u SIDs, %u IPv6 and %u IPv4 policies besides the fixture's\n", entries, entries, entries);
   printf("%-32s %8s %12s %12s %12s\n", "case", "verdict", "total_ns", "restore_ns", "srv6_ns");
   for (const auto& c : cases::all_cases()) {
     if (std::find(names.begin(), names.end(), c.name) == names.end()) continue;
@@ -100,4 +128,13 @@ int main(int argc, char** argv) {
   }
   bench_restore__destroy(skel);
   return rc;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // caught, so the fixture's pins go
+    fprintf(stderr, "packet_perf: %s\n", e.what());
+    return 1;
+  }
 }
