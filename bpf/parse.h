@@ -23,7 +23,6 @@
 struct srh_loc {
 	__u32 off;     /* from the frame start */
 	__u32 len;     /* (hdrlen + 1) * 8 */
-	__u32 nh_off;  /* offset of the next-header byte that names it */
 	__u32 limit;   /* in: where the IPv6 packet ends (Ethernet padding may follow) */
 };
 
@@ -70,7 +69,6 @@ INLINE int find_srh(void *ctx, const bool xdp, struct srh_loc *loc)
 			if (h[3] != 0) {
 				loc->off = off;
 				loc->len = len;
-				loc->nh_off = nh_off;
 				return 0;
 			}
 			if (h[2] == 4)
