@@ -90,7 +90,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		__builtin_memcpy(fib.ipv6_src, pe->src, 16);
 	else
 		fib_flags |= BPF_FIB_LOOKUP_SRC;
-	long rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), fib_flags);
+	long rc = fib_lookup_cached(ctx, &fib, fib_flags);
 	struct plan p = plan_forward(ctx, xdp, &fib, rc, hop_limit, true, encap_len);
 	if (!pe->has_src && rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
 	    rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {

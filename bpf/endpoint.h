@@ -63,7 +63,7 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 		/* a link-local source gets the kernel's ICMP "not a neighbour" */
 		long rc = ll_src	 ? BPF_FIB_LKUP_RET_NOT_FWDED
 			  : r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH
-					 : bpf_fib_lookup(ctx, &fib, sizeof(fib), r.flags);
+					 : fib_lookup_cached(ctx, &fib, r.flags);
 		p = plan_forward(ctx, xdp, &fib, rc, ip6->hop_limit, r.main_table, 0);
 	}
 

@@ -11,6 +11,7 @@
 #include <linux/ipv6.h>
 #include "ctx.h"
 #include "counters.h"
+#include "fib_cache.h"
 
 #ifndef AF_INET6
 #define AF_INET6 10

@@ -4,6 +4,7 @@
  * passes untouched. */
 #include "behaviours.h"
 #include "encap.h"
+#include "fib_watch.h"
 #include "input.h"
 
 /* The kernel's input checks for an IPv6 packet that is ours: 0 to go on,

@@ -111,4 +111,51 @@ struct srv6_counters {
 	__u64 errors;
 };
 
+/* The forwarding cache's clock (map fwd_clock, u64 values by index).
+ * GEN moves on every change the kernel's FIB answer may depend on (routes,
+ * rules, neighbours, links, addresses): the kernel announces each on
+ * rtnetlink, and a socket filter (bpf/fib_watch.h) on a watcher's socket
+ * bumps GEN synchronously as it does. A cached answer is good only for the
+ * GEN it was made in. ALIVE_UNTIL: the watcher's heartbeat (CLOCK_MONOTONIC
+ * ns); past it, or 0, every packet asks the FIB. */
+enum srv6_fwd_clock {
+	SRV6_FWD_GEN,
+	SRV6_FWD_ALIVE_UNTIL,
+	SRV6_FWD_CLOCK__MAX,
+};
+
+/* The forwarding cache's counters (map fwd_stats, per CPU, by index):
+ * answers served from the cache, and lookups that went to the FIB while a
+ * watcher was alive. */
+enum srv6_fwd_stat {
+	SRV6_FWD_HITS,
+	SRV6_FWD_MISSES,
+	SRV6_FWD_STAT__MAX,
+};
+
+/* Slots per CPU in the forwarding cache (a power of two). */
+#define SRV6_FWD_CACHE_SLOTS 2048
+
+/* One cached FIB answer (map fwd_cache): the query's inputs, and what a
+ * successful bpf_fib_lookup wrote back. Only successes are cached. */
+struct srv6_fwd_query {
+	__u32 flags;    /* bpf_fib_lookup flags */
+	__u32 ifindex;  /* input interface, or the output one with _OUTPUT */
+	__u32 tbid;     /* with BPF_FIB_LOOKUP_TBID */
+	__be32 flowinfo;
+	__u8 src[16];
+	__u8 dst[16];
+};
+
+struct srv6_fwd_slot {
+	struct srv6_fwd_query q;
+	__u64 gen;      /* srv6_fwd_gen.gen when it was filled; 0: empty */
+	__u32 ifindex;  /* egress */
+	__u32 mtu;
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u8 src[16];   /* the source the FIB chose (BPF_FIB_LOOKUP_SRC) */
+	__u8 gw[16];    /* the next hop the FIB wrote over the destination */
+};
+
 #endif /* SRV6_ABI_H */

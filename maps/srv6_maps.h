@@ -97,4 +97,31 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } chain_tc SEC(".maps");
 
+/* The forwarding cache's clock (enum srv6_fwd_clock): shared by every
+ * load of the instance and by its watchers, hence pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SRV6_FWD_CLOCK__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fwd_clock SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SRV6_FWD_STAT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fwd_stats SEC(".maps");
+
+/* FIB answers, per CPU (no locks, no torn reads), direct-mapped by a hash
+ * of the query. Not pinned: entries are only good for the current gen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SRV6_FWD_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct srv6_fwd_slot);
+} fwd_cache SEC(".maps");
+
 #endif /* SRV6_MAPS_H */

@@ -5,8 +5,8 @@ pkgs=(
   build-essential cmake pkg-config git
   clang llvm libclang-rt-14-dev libelf-dev zlib1g-dev
   libbpf-dev libxdp-dev xdp-tools bpftool linux-libc-dev
-  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
-  iproute2 iputils-ping ethtool tcpdump python3 python3-scapy util-linux procps kmod
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libboost-dev
+  iproute2 iputils-ping ethtool tcpdump python3 python3-scapy python3-matplotlib util-linux procps kmod
 )
 missing=()
 for p in "${pkgs[@]}"; do

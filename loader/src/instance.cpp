@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <xdp/libxdp.h>
 
@@ -250,6 +251,13 @@ int Instance::tc_prog_fd() {
   return bpf_program__fd(impl_->skel->progs.srv6_tc);
 }
 
+int Instance::fib_watch_prog_fd() {
+  impl_->load();
+  return bpf_program__fd(impl_->skel->progs.fib_watch);
+}
+
+int Instance::fwd_clock_fd() const { return impl_->fd[Impl::FWD_CLOCK]; }
+
 uint32_t ifindex_of(const std::string& dev) {
   unsigned idx = if_nametoindex(dev.c_str());
   if (!idx) throw Error("device " + dev + " not found");
@@ -406,8 +414,28 @@ ReasonCounts Instance::reasons() const {
   return r;
 }
 
+FwdCacheStats Instance::fwd_cache() const {
+  FwdCacheStats st;
+  std::vector<uint64_t> v(libbpf_num_possible_cpus());
+  uint32_t k = SRV6_FWD_HITS;
+  if (!bpf_map_lookup_elem(impl_->fd[Impl::FWD_STATS], &k, v.data()))
+    for (auto x : v) st.hits += x;
+  k = SRV6_FWD_MISSES;
+  if (!bpf_map_lookup_elem(impl_->fd[Impl::FWD_STATS], &k, v.data()))
+    for (auto x : v) st.misses += x;
+  k = SRV6_FWD_ALIVE_UNTIL;
+  uint64_t until = 0;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  if (!bpf_map_lookup_elem(impl_->fd[Impl::FWD_CLOCK], &k, &until))
+    st.watched = until > uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+  return st;
+}
+
 void Instance::reset_stats() {
   std::vector<uint64_t> zero(libbpf_num_possible_cpus());
+  for (uint32_t i = 0; i < SRV6_FWD_STAT__MAX; i++)
+    bpf_map_update_elem(impl_->fd[Impl::FWD_STATS], &i, zero.data(), BPF_ANY);
   for (uint32_t i = 0; i < SRV6_REASON__MAX; i++)
     bpf_map_update_elem(impl_->fd[Impl::REASONS], &i, zero.data(), BPF_ANY);
   for_each_key<srv6_sid_key>(impl_->fd[Impl::SIDS], [&](const srv6_sid_key& k) {

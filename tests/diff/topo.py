@@ -79,9 +79,11 @@ def sh(*args, check=True):
 class Side:
     """The four namespaces of one side: <prefix>src, dut, s0, s1."""
 
-    def __init__(self, prefix, variant, srv6ctl=None):
+    def __init__(self, prefix, variant, srv6ctl=None, srv6d=None):
         self.variant = variant          # "kernel", "xdp" or "tc"
         self.srv6ctl = srv6ctl
+        self.srv6d = srv6d              # keeps the forwarding cache on
+        self.daemon = None
         self.ns = {k: f"{prefix}{k}" for k in ("src", "dut", "s0", "s1")}
         self.pin_dir = None
 
@@ -171,12 +173,20 @@ class Side:
             self.ctl("sid", "add", sid, *oargs.split())
         for pfx, mode, segs in policies().values():
             self.ctl("policy", "add", pfx, mode, "segs", ",".join(segs), "src", TUNSRC)
+        if self.srv6d:
+            self.daemon = subprocess.Popen([self.srv6d, "-n", self.ns["dut"]],
+                                           stdout=subprocess.PIPE, text=True)
+            if "watching" not in self.daemon.stdout.readline():
+                raise RuntimeError(f"srv6d did not start in {self.ns['dut']}")
 
     def flush_cold(self):
         """Forget the resolved neighbour of S0_COLD (cold-neighbour cases)."""
         self.nsx("dut", "neigh", "flush", "to", S0_COLD, "dev", "d-s0", check=False)
 
     def destroy(self):
+        if self.daemon:
+            self.daemon.terminate()
+            self.daemon.wait(timeout=10)
         if self.srv6ctl and self.variant != "kernel":
             for dev in ("d-src", "d-s0", "d-s1"):
                 sh(self.srv6ctl, "-n", self.ns["dut"], "detach", dev, check=False)

@@ -25,6 +25,12 @@ struct PolicyInfo {
   Counters counters;
 };
 using ReasonCounts = std::array<uint64_t, SRV6_REASON__MAX>;
+// The forwarding cache: answers served from it, FIB lookups while watched,
+// and whether a watcher's lease is running now.
+struct FwdCacheStats {
+  uint64_t hits = 0, misses = 0;
+  bool watched = false;
+};
 
 // Changes to the tables, applied together (Instance::apply).
 struct AddSid {
@@ -98,12 +104,16 @@ class Instance {
   std::vector<PolicyInfo> policies() const;
 
   ReasonCounts reasons() const;
+  FwdCacheStats fwd_cache() const;
   void reset_stats();
 
   // Loads the XDP and TC programs against the pinned maps without attaching
   // them (packet tests run them with BPF_PROG_TEST_RUN).
   int xdp_prog_fd();
   int tc_prog_fd();
+  // The forwarding cache's watcher program and clock (srv6/fib_watch.hpp).
+  int fib_watch_prog_fd();
+  int fwd_clock_fd() const;
 
   // Unpins every map of this instance (the next open starts empty).
   void destroy();

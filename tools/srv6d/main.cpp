@@ -1,0 +1,78 @@
+// srv6d: the datapath's daemon. Today it keeps the forwarding cache true
+// (srv6::FibWatch) for one instance and renews its lease; without it the
+// datapath asks the FIB for every packet. Runs in the foreground (systemd
+// style); SIGINT/SIGTERM end the lease and exit.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include "srv6/fib_watch.hpp"
+#include "srv6/instance.hpp"
+#include "srv6/netns.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: srv6d [-n NETNS] [--instance NAME]\n"
+    "Keeps the forwarding cache of the instance (default \"default\") of this\n"
+    "network namespace (or /run/netns/NETNS) true while it runs.\n";
+
+struct Args {
+  std::string netns, instance = "default";
+};
+
+// Returns false after printing the refusal.
+bool parse(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; i++) {
+    std::string k = argv[i];
+    if (k == "-h" || k == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if ((k == "-n" || k == "--netns" || k == "--instance") && i + 1 < argc) {
+      (k == "--instance" ? a.instance : a.netns) = argv[++i];
+      continue;
+    }
+    std::fprintf(stderr, "srv6d: %s: %s\n%s", k.c_str(),
+                 i + 1 < argc || k[0] != '-' ? "unknown argument" : "needs a value", kUsage);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (!parse(argc, argv, args)) return 2;
+  try {
+    if (!args.netns.empty()) srv6::enter_netns(args.netns);
+    auto inst = srv6::Instance::open(args.instance);
+    srv6::FibWatch watch(inst);
+
+    boost::asio::io_context io;
+    boost::asio::steady_timer timer(io);
+    std::function<void()> beat = [&] {
+      watch.beat();
+      timer.expires_after(srv6::FibWatch::kBeat);
+      timer.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) beat();
+      });
+    };
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
+    beat();
+    std::printf("srv6d: watching routes for instance %s (%s)\n", args.instance.c_str(),
+                inst.pin_dir().c_str());
+    std::fflush(stdout);
+    io.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "srv6d: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
