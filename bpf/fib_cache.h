@@ -14,15 +14,16 @@
 #include "ctx.h"
 #include "srv6_maps.h"
 
+/* Two independent multiplies over xor-folded words: a serial FNV over the
+ * 12 words cost ~10 ns more per packet. Collisions only cost a lookup. */
 INLINE __u32 fwd_hash(const struct srv6_fwd_query *q)
 {
-	const __u32 *w = (const void *)q;
-	__u32 h = 2166136261u; /* FNV-1a over 32-bit words */
+	const __u64 *w = (const void *)q;
+	__u64 a = w[0] ^ w[2] ^ w[4], b = w[1] ^ w[3] ^ w[5];
+	__u64 h = a * 0x9E3779B97F4A7C15ull ^ b * 0xC2B2AE3D27D4EB4Full;
 
-#pragma unroll
-	for (int i = 0; i < (int)(sizeof(*q) / 4); i++)
-		h = (h ^ w[i]) * 16777619u;
-	return (h ^ (h >> 15)) & (SRV6_FWD_CACHE_SLOTS - 1);
+	_Static_assert(sizeof(*q) == 48, "fwd_hash folds six words");
+	return (h >> 40) & (SRV6_FWD_CACHE_SLOTS - 1);
 }
 
 INLINE void fwd_count(__u32 stat)
@@ -51,7 +52,8 @@ INLINE long fib_lookup_cached(void *ctx, struct bpf_fib_lookup *fib, __u32 flags
 	__u64 *genp = bpf_map_lookup_elem(&fwd_clock, &k);
 	k = SRV6_FWD_ALIVE_UNTIL;
 	__u64 *alive = bpf_map_lookup_elem(&fwd_clock, &k);
-	if (!genp || !alive || bpf_ktime_get_ns() > *(volatile __u64 *)alive)
+	/* the coarse clock: ~3 ns here, the precise one ~35 (pvclock) */
+	if (!genp || !alive || bpf_ktime_get_coarse_ns() > *(volatile __u64 *)alive)
 		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 	__u64 gen = *(volatile __u64 *)genp;
 

@@ -116,8 +116,8 @@ struct srv6_counters {
  * rules, neighbours, links, addresses): the kernel announces each on
  * rtnetlink, and a socket filter (bpf/fib_watch.h) on a watcher's socket
  * bumps GEN synchronously as it does. A cached answer is good only for the
- * GEN it was made in. ALIVE_UNTIL: the watcher's heartbeat (CLOCK_MONOTONIC
- * ns); past it, or 0, every packet asks the FIB. */
+ * GEN it was made in. ALIVE_UNTIL: the watcher's heartbeat
+ * (CLOCK_MONOTONIC_COARSE ns); past it, or 0, every packet asks the FIB. */
 enum srv6_fwd_clock {
 	SRV6_FWD_GEN,
 	SRV6_FWD_ALIVE_UNTIL,

@@ -426,7 +426,7 @@ FwdCacheStats Instance::fwd_cache() const {
   k = SRV6_FWD_ALIVE_UNTIL;
   uint64_t until = 0;
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // the datapath's clock
   if (!bpf_map_lookup_elem(impl_->fd[Impl::FWD_CLOCK], &k, &until))
     st.watched = until > uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
   return st;
