@@ -3,23 +3,27 @@
 //   srv6bench attach NETNS DEV sink
 //   srv6bench attach NETNS DEV ceiling|bare EGRESS DMAC SMAC
 //   srv6bench detach NETNS DEV
-//   srv6bench gen NETNS DEV SINK_NETNS SINK_DEV HEX_FRAME RATE_PPS SECONDS [BURST]
+//   srv6bench gen NETNS DEV SINK_NETNS SINK_DEV HEX_FRAME RATE_PPS SECONDS [CREDIT [PID...]]
 //
 // attach loads one of the reference programs and attaches it natively; the
 // attachment outlives this process (it goes with the device, so deleting the
 // namespace removes it: nothing is pinned). gen offers HEX_FRAME from NETNS's
-// DEV at RATE_PPS (0 = as fast as it can) and prints "offered_pps
-// delivered_pps pauses", delivered being the sink's count delta over the same
-// window, pauses the number of waits for page-pool ids (see below).
+// DEV at RATE_PPS (0 = as fast as it can; paced in bursts of BURST frames,
+// default 64) for SECONDS after a 0.2 s warm-up, and prints
+// "offered_pps delivered_pps gen_busy [busy...]": delivered is the sink's
+// count delta over the same window, gen_busy the generator's CPU time over
+// that window, then the same for each thread PID given (the NAPI threads).
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <sched.h>
-#include <sys/prctl.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -134,36 +138,46 @@ double now() {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void sleep_until(double t) {
-  timespec ts{static_cast<time_t>(t), static_cast<long>((t - static_cast<time_t>(t)) * 1e9)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-  }
+// CPU time (ns) a thread has run so far, from the scheduler's own clock
+// (/proc/PID/stat's ticks are 10 ms coarse).
+uint64_t cpu_ns(const std::string& pid) {
+  FILE* f = fopen(("/proc/" + pid + "/schedstat").c_str(), "r");
+  unsigned long long ns = 0;
+  if (!f || fscanf(f, "%llu", &ns) != 1) fail("schedstat of " + pid);
+  fclose(f);
+  return ns;
 }
 
-// One live-frames test run of n frames. Each run registers a page pool under
-// a new memory-model id (at most 65534); a pool whose frames are still in
-// flight when the run returns is freed by a retry a second later, so many
-// short runs can exhaust the ids for a moment: then wait and retry. Returns
-// the time spent waiting.
-double run_frames(int prog_fd, bpf_test_run_opts& opts, int n, int* pauses) {
-  opts.repeat = n;
+void on_alarm(int) {}  // only interrupts the test run
+
+// One live-frames test run that ends after `seconds` (a signal stops the
+// kernel's loop between batches; the frames already sent are sent). Each run
+// registers a page pool under a new memory-model id (at most 65534), freed
+// up to a second after the run if frames are still in flight: on ENOSPC,
+// wait and retry. Returns the seconds spent waiting.
+double run_for(int prog_fd, bpf_test_run_opts& opts, double seconds) {
   double waited = 0;
-  while (bpf_prog_test_run_opts(prog_fd, &opts)) {
-    if (errno != ENOSPC || ++*pauses > 100) fail("BPF_PROG_TEST_RUN");
+  for (int tries = 0;; tries++) {
+    itimerval it{};
+    it.it_value.tv_sec = static_cast<time_t>(seconds);
+    it.it_value.tv_usec = static_cast<suseconds_t>((seconds - it.it_value.tv_sec) * 1e6);
+    setitimer(ITIMER_REAL, &it, nullptr);
+    opts.repeat = 1 << 30;  // far more than fit in `seconds`
+    if (!bpf_prog_test_run_opts(prog_fd, &opts) || errno == EINTR) return waited;
+    if (errno != ENOSPC || tries > 100) fail("BPF_PROG_TEST_RUN");
     double t = now();
     usleep(20000);
     waited += now() - t;
   }
-  return waited;
 }
 
 int cmd_gen(int argc, char** argv) {
-  if (argc < 7) throw std::runtime_error("usage: gen NETNS DEV SINK_NETNS SINK_DEV HEX RATE SECONDS [BURST]");
+  if (argc < 7)
+    throw std::runtime_error("usage: gen NETNS DEV SINK_NETNS SINK_DEV HEX RATE SECONDS [BURST [PID...]]");
   std::vector<uint8_t> frame = parse_hex(argv[4]);
   double rate = std::stod(argv[5]), seconds = std::stod(argv[6]);
-  // A burst leaves at the generator's full speed: keep it within the veth's
-  // 256-frame ring so that a paced load below the peak does not overflow it.
-  int burst = argc > 7 ? std::stoi(argv[7]) : 256;
+  int burst = argc > 7 ? std::stoi(argv[7]) : 64;
+  std::vector<std::string> pids(argv + std::min(argc, 8), argv + argc);
 
   enter_netns(argv[2]);
   int map_fd = sink_map_fd(ifindex(argv[3]));
@@ -175,48 +189,46 @@ int cmd_gen(int argc, char** argv) {
   if (bench_gen::load(g)) fail("load gen");
   memcpy(g->bss->tmpl, frame.data(), frame.size());
   g->bss->tmpl_len = frame.size();
+  if (rate > 0) {  // see gen.bpf.c
+    g->bss->interval_ns = std::max<uint64_t>(1, 1e9 / rate);
+    g->bss->burst = std::max(1, burst);
+    // catching up after a stall: at most one veth ring (256 frames)
+    g->bss->credit_ns = std::max(256, burst) * g->bss->interval_ns;
+  }
 
   xdp_md ctx{};
   ctx.ingress_ifindex = ifindex(argv[1]);
   ctx.data_end = frame.size();
+  // 256 frames a batch (the kernel's maximum) also sizes the run's page pool
+  // ring: with 64, frames coming back from the sink overflow it, are freed,
+  // and the generator allocates and initialises fresh pages instead.
   DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
                       .data_size_in = static_cast<uint32_t>(frame.size()), .ctx_in = &ctx,
                       .ctx_size_in = sizeof ctx, .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-                      .batch_size = 64);
+                      .batch_size = 256);
   int prog_fd = bpf_program__fd(g->progs.gen_xdp);
   // Each XDP test run adds its program to the kernel's XDP dispatcher and
-  // removes it afterwards, two RCU grace periods (~1.5 ms a run here) unless
-  // the program is already there. Attaching it to our own veth (which
-  // receives nothing) keeps it there, so short paced bursts cost little.
+  // removes it afterwards, two RCU grace periods unless the program is
+  // already there. Attaching it to our own veth (which receives nothing)
+  // keeps it there.
   xdp_attach(ctx.ingress_ifindex, prog_fd);
-  prctl(PR_SET_TIMERSLACK, 1UL);  // pacing wants wake-ups on time
+  struct sigaction sa {};
+  sa.sa_handler = on_alarm;  // no SA_RESTART: the test run returns EINTR
+  sigaction(SIGALRM, &sa, nullptr);
 
-  // Warm up (caches, NAPI threads awake) for 0.2 s, measuring our own speed.
-  int pauses = 0;
-  double t0 = now(), waited = 0;
-  uint64_t warm = 0;
-  while (now() - t0 < 0.2) waited += run_frames(prog_fd, opts, 1 << 14, &pauses), warm += 1 << 14;
-  double max_rate = warm / (now() - t0 - waited);
+  // Warm up (caches, NAPI threads awake, pacing settled) for 0.2 s.
+  run_for(prog_fd, opts, 0.2);
 
-  uint64_t sent = 0, c0 = sink_count(map_fd);
+  std::vector<uint64_t> busy0;
+  for (auto& p : pids) busy0.push_back(cpu_ns(p));
+  uint64_t gen0 = cpu_ns("thread-self"), sent0 = g->bss->sent, c0 = sink_count(map_fd);
   double start = now();
-  waited = 0;  // not offered time: left out of both rates
-  if (rate <= 0) {
-    // As fast as we can: one run, so the offered stream has no gaps between
-    // runs (a veth ring holds only 256 frames: a gap idles the router).
-    sent = static_cast<uint64_t>(max_rate * seconds);
-    waited = run_frames(prog_fd, opts, static_cast<int>(sent), &pauses);
-  } else {
-    while (now() - start < seconds) {
-      waited += run_frames(prog_fd, opts, burst, &pauses);
-      sent += burst;
-      // absolute schedule: oversleeping is caught up, a wait is not
-      sleep_until(start + waited + sent / rate);
-    }
-  }
+  double waited = run_for(prog_fd, opts, seconds);  // not offered time: left out
   double dt = now() - start - waited;
-  uint64_t c1 = sink_count(map_fd);
-  printf("%.0f %.0f %d\n", sent / dt, (c1 - c0) / dt, pauses);
+  uint64_t c1 = sink_count(map_fd), sent = g->bss->sent - sent0;
+  printf("%.0f %.0f %.3f", sent / dt, (c1 - c0) / dt, (cpu_ns("thread-self") - gen0) / 1e9 / dt);
+  for (size_t i = 0; i < pids.size(); i++) printf(" %.3f", (cpu_ns(pids[i]) - busy0[i]) / 1e9 / dt);
+  printf("\n");
   bpf_xdp_detach(ctx.ingress_ifindex, 0, nullptr);
   bench_gen::destroy(g);
   return 0;
