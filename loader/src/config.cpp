@@ -29,9 +29,9 @@ bool host_bits_set(const uint8_t* a, size_t bytes, unsigned len) {
 }
 
 // Splits "ADDR[/LEN]"; LEN must be plain decimal within 0..max.
-unsigned split_len(std::string_view text, unsigned max, std::string& addr) {
+unsigned split_len(std::string_view text, unsigned max, std::string_view& addr) {
   size_t slash = text.find('/');
-  addr = std::string(text.substr(0, slash));
+  addr = text.substr(0, slash);
   if (slash == std::string_view::npos) return max;
   std::string_view digits = text.substr(slash + 1);
   unsigned len = 0;
@@ -44,16 +44,29 @@ unsigned split_len(std::string_view text, unsigned max, std::string& addr) {
   return len;
 }
 
+// inet_pton on a view, without a heap copy: no valid address is longer than
+// 45 characters, and a NUL would end the text early ("fc00::1\0junk").
+bool pton(int af, std::string_view text, uint8_t* out) {
+  char buf[64];
+  if (text.size() >= sizeof buf || text.find('\0') != std::string_view::npos) return false;
+  text.copy(buf, text.size());
+  buf[text.size()] = '\0';
+  return inet_pton(af, buf, out) == 1;
+}
+
 template <typename A>
 std::string format_addr(int af, const A& a) {
   char buf[INET6_ADDRSTRLEN];
   return inet_ntop(af, a.data(), buf, sizeof buf) ? buf : "?";
 }
 
-// "End.X: nh6 ff02::1 must not be multicast", "src must not be ::"
-void check_unicast(const Addr6& a, const std::string& what) {
-  if (is_unspec(a)) throw Error(what + " must not be ::");
-  if (is_multicast(a)) throw Error(what + " " + format_addr6(a) + " must not be multicast");
+// "End.X: nh6 ff02::1 must not be multicast", "src must not be ::".
+// what() names the address's role; called only to refuse (batches
+// validate a million SIDs, so nothing is formatted for the good ones).
+template <typename What>
+void check_unicast(const Addr6& a, What&& what) {
+  if (is_unspec(a)) throw Error(std::string(what()) + " must not be ::");
+  if (is_multicast(a)) throw Error(std::string(what()) + " " + format_addr6(a) + " must not be multicast");
 }
 
 }  // namespace
@@ -74,22 +87,17 @@ std::string Error::escape_controls(const std::string& s) {
 
 Addr6 parse_addr6(std::string_view text) {
   Addr6 a{};
-  // inet_pton stops at a NUL: "fc00::1\0junk" must not pass as fc00::1
-  if (text.find('\0') != std::string_view::npos)
-    throw Error("invalid IPv6 address: " + std::string(text));
-  if (inet_pton(AF_INET6, std::string(text).c_str(), a.data()) != 1)
-    throw Error("invalid IPv6 address: " + std::string(text));
+  if (!pton(AF_INET6, text, a.data())) throw Error("invalid IPv6 address: " + std::string(text));
   return a;
 }
 
 Prefix6 parse_prefix6(std::string_view text) {
   if (text.find('\0') != std::string_view::npos)
     throw Error("invalid IPv6 prefix: " + std::string(text));
-  std::string addr;
+  std::string_view addr;
   unsigned len = split_len(text, 128, addr);
   Prefix6 p;
-  if (inet_pton(AF_INET6, addr.c_str(), p.addr.data()) != 1)
-    throw Error("invalid IPv6 prefix: " + std::string(text));
+  if (!pton(AF_INET6, addr, p.addr.data())) throw Error("invalid IPv6 prefix: " + std::string(text));
   if (host_bits_set(p.addr.data(), 16, len))
     throw Error("host bits set beyond /" + std::to_string(len) + " in " + std::string(text));
   p.len = static_cast<uint8_t>(len);
@@ -100,11 +108,10 @@ Prefix parse_prefix(std::string_view text) {
   if (text.find('\0') != std::string_view::npos)
     throw Error("invalid prefix: " + std::string(text));
   if (text.find(':') != std::string_view::npos) return parse_prefix6(text);
-  std::string addr;
+  std::string_view addr;
   unsigned len = split_len(text, 32, addr);
   Prefix4 p;
-  if (inet_pton(AF_INET, addr.c_str(), p.addr.data()) != 1)
-    throw Error("invalid IPv4 prefix: " + std::string(text));
+  if (!pton(AF_INET, addr, p.addr.data())) throw Error("invalid IPv4 prefix: " + std::string(text));
   if (host_bits_set(p.addr.data(), 4, len))
     throw Error("host bits set beyond /" + std::to_string(len) + " in " + std::string(text));
   p.len = static_cast<uint8_t>(len);
@@ -181,26 +188,27 @@ std::string_view reason_name(srv6_reason r) {
   return "unknown";  // no default: -Wswitch flags a reason added to the ABI
 }
 
+// Messages are built only on refusal: this runs for every SID of a batch.
 void validate(const SidConfig& c) {
-  check_unicast(c.sid.addr, "SID " + format_prefix6(c.sid));
+  check_unicast(c.sid.addr, [&] { return "SID " + format_prefix6(c.sid); });
   if (!action_from_name(action_name(c.action)))
     throw Error("unknown action " + std::to_string(c.action) + " for SID " + format_prefix6(c.sid));
-  const std::string act(action_name(c.action));
+  auto act = [&] { return std::string(action_name(c.action)); };
   // The parser keeps the oif as a name until main resolves it, so either
   // field means "oif given".
   bool has_oif = c.oif != 0 || !c.oif_name.empty();
-  std::string oif_text = c.oif_name.empty() ? std::to_string(c.oif) : c.oif_name;
+  auto oif_text = [&] { return c.oif_name.empty() ? std::to_string(c.oif) : c.oif_name; };
 
   if (c.action != SRV6_ACTION_END_X) {
-    if (c.nh6) throw Error(act + ": nh6 " + format_addr6(*c.nh6) + " not allowed (End.X only)");
-    if (has_oif) throw Error(act + ": oif " + oif_text + " not allowed (End.X only)");
+    if (c.nh6) throw Error(act() + ": nh6 " + format_addr6(*c.nh6) + " not allowed (End.X only)");
+    if (has_oif) throw Error(act() + ": oif " + oif_text() + " not allowed (End.X only)");
   }
   if (c.action != SRV6_ACTION_END_T && c.table)
-    throw Error(act + ": table " + std::to_string(c.table) + " not allowed (End.T only)");
+    throw Error(act() + ": table " + std::to_string(c.table) + " not allowed (End.T only)");
 
   if (c.action == SRV6_ACTION_END_X) {
     if (!c.nh6) throw Error("End.X needs nh6");
-    check_unicast(*c.nh6, "End.X: nh6");
+    check_unicast(*c.nh6, [] { return "End.X: nh6"; });
     // A link-local next hop is ambiguous without the link it lives on.
     if (is_link_local(*c.nh6) && !has_oif)
       throw Error("End.X: link-local nh6 " + format_addr6(*c.nh6) + " needs oif");
@@ -215,8 +223,8 @@ void validate(const PolicyConfig& c) {
   if (c.segs.size() > SRV6_MAX_SEGS)
     throw Error("too many SIDs: " + std::to_string(c.segs.size()) + " (at most " +
                 std::to_string(SRV6_MAX_SEGS) + ")");
-  for (const auto& s : c.segs) check_unicast(s, "segs: SID");
-  if (c.src) check_unicast(*c.src, "src");
+  for (const auto& s : c.segs) check_unicast(s, [] { return "segs: SID"; });
+  if (c.src) check_unicast(*c.src, [] { return "src"; });
 }
 
 }  // namespace srv6

@@ -56,6 +56,26 @@ TEST(ParseAddr6, RefusesNonAddresses) {
   expect_error([] { parse_addr6("fc00::1/128"); }, "fc00::1/128");
 }
 
+// The parsers hand inet_pton a copy on the stack: the longest address
+// still parses, anything longer or with a NUL is refused with its text.
+TEST(ParseAddr6, LengthsAndNuls) {
+  EXPECT_EQ(format_addr6(a6("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+  EXPECT_EQ(parse_prefix6("0000:0000:0000:0000:0000:0000:0000:0001/128").addr, a6("::1"));
+  std::string longer(100, '1');
+  expect_error([&] { parse_addr6(longer); }, "invalid IPv6 address: " + longer);
+  expect_error([&] { parse_prefix6(longer + "/64"); }, longer);
+  expect_error([&] { parse_prefix(std::string(70, '1') + "/8"); }, "invalid IPv4 prefix");
+  using namespace std::string_literals;
+  expect_error([] { parse_addr6("fc00::1\0junk"s); }, "invalid IPv6 address");
+  expect_error([] { parse_prefix6("fc00::\0/64"s); }, "invalid IPv6 prefix");
+  expect_error([] { parse_prefix("10.0.0.0\0/8"s); }, "invalid prefix");
+  // a view into a larger text parses only its own characters
+  std::string_view line = "fc00::1 action End";
+  EXPECT_EQ(parse_addr6(line.substr(0, 7)), a6("fc00::1"));
+  EXPECT_EQ(parse_prefix6(std::string_view("fc00::/16xyz").substr(0, 9)).len, 16);
+}
+
 TEST(ParsePrefix6, DefaultsTo128) {
   Prefix6 p = parse_prefix6("fc00::1");
   EXPECT_EQ(p.len, 128);

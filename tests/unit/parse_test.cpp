@@ -364,6 +364,78 @@ TEST(Batch, RefusalsNameTheLine) {
   refused("-n x sid add fc00::1 action End\n", "line 1: options belong on the srv6ctl command line");
 }
 
+TEST(Batch, Separators) {
+  // Tabs, CRs (a file from Windows) and runs of blanks separate words; the
+  // last line needs no newline.
+  auto lines = parse_batch("sid add\tfc00::1  action End\r\n\r\n \t# note\r\nsid del fc00::2");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(std::get<SidAdd>(lines[0].action).config.sid, parse_prefix6("fc00::1"));
+  EXPECT_EQ(lines[1].line, 4u);
+  EXPECT_EQ(std::get<SidDel>(lines[1].action).sid, parse_prefix6("fc00::2"));
+  EXPECT_TRUE(parse_batch("").empty());
+  EXPECT_TRUE(parse_batch("\n\n# only comments\n").empty());
+}
+
+TEST(Batch, EachLineAsParsed) {
+  // The callback form: every command in order, with its line; a bad line
+  // stops the parse with its number (the caller drops what it collected).
+  std::vector<size_t> seen;
+  parse_batch("sid add fc00::1 action End\n#\npolicy del 10.0.0.0/8\n",
+              [&](size_t line, Action&& a) {
+                seen.push_back(line);
+                EXPECT_TRUE(std::holds_alternative<SidAdd>(a) || std::holds_alternative<PolicyDel>(a));
+              });
+  EXPECT_EQ(seen, (std::vector<size_t>{1, 3}));
+  seen.clear();
+  try {
+    parse_batch("sid add fc00::1 action End\nsid add fc00::2 action End oif\n",
+                [&](size_t line, Action&&) { seen.push_back(line); });
+    ADD_FAILURE() << "a bad line was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2: sid add: missing value for oif"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(seen, std::vector<size_t>{1});
+}
+
+TEST(Batch, SameAsTheCommandLine) {
+  // A batch line and the same words on the command line parse alike, and
+  // refuse alike.
+  for (const char* line : {"sid add fc00::2/128 action End.X nh6 fe80::1 oif eth1 count",
+                           "sid add fc00::3 table main action End.T", "sid delete fc00:1::/48",
+                           "policy add 2001:db8::/32 encap.red src fc00::99 segs fc00::5,fc00::6",
+                           "policy del 10.0.0.0/24"}) {
+    auto batch = parse_batch(line);
+    ASSERT_EQ(batch.size(), 1u) << line;
+    Command c = P(line);
+    ASSERT_EQ(batch[0].action.index(), c.action.index()) << line;
+    if (auto* a = std::get_if<SidAdd>(&c.action)) {
+      const auto& b = std::get<SidAdd>(batch[0].action);
+      EXPECT_EQ(b.config.sid, a->config.sid);
+      EXPECT_EQ(b.config.nh6, a->config.nh6);
+      EXPECT_EQ(b.config.oif_name, a->config.oif_name);
+      EXPECT_EQ(b.config.table, a->config.table);
+      EXPECT_EQ(b.count, a->count);
+    }
+  }
+  for (const char* line : {"sid add fc00::1 action End.Q", "sid add fc00::1 action End action End",
+                           "policy add 10.0.0.0/24 encap segs fc00::1,,fc00::2", "sid frob",
+                           "attach a/b", "sid add fc00::1/64 action End"}) {
+    std::string cli, batch;
+    try {
+      P(line);
+    } catch (const Error& e) {
+      cli = e.what();
+    }
+    try {
+      parse_batch(line);
+    } catch (const Error& e) {
+      batch = e.what();
+    }
+    EXPECT_FALSE(cli.empty()) << line;
+    EXPECT_EQ(batch, "line 1: " + cli) << line;
+  }
+}
+
 TEST(Globals, Capacity) {
   EXPECT_EQ(P("--capacity 1048576 sid show").globals.capacity, 1048576u);
   EXPECT_EQ(P("sid show").globals.capacity, 0u);

@@ -1,12 +1,13 @@
 // srv6ctl: parses the command line (parse.cpp), then runs it against the
 // datapath instance of the chosen network namespace.
-#include <fstream>
+#include <algorithm>
 #include <iostream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "batch_file.hpp"
 #include "parse.hpp"
 #include "srv6/netns.hpp"
 
@@ -23,7 +24,7 @@ void print_table(const Row& header, std::vector<Row> rows) {
   rows.insert(rows.begin(), header);
   for (auto& row : rows)
     for (size_t i = 0; i < row.size(); i++) {
-      if (row[i].empty()) row[i] = "-";
+      if (row[i].empty()) row[i].push_back('-');  // not = "-": GCC 12's false -Wrestrict
       width[i] = std::max(width[i], row[i].size());
     }
   for (const auto& row : rows) {
@@ -87,9 +88,14 @@ json policy_json(const PolicyInfo& p, bool stats) {
 
 void show_sids(const std::vector<SidInfo>& sids, bool as_json, bool stats) {
   if (as_json) {
-    json j = json::array();
-    for (const auto& s : sids) j.push_back(sid_json(s, stats));
-    std::cout << j.dump() << "\n";
+    // Element by element, as json::array().dump() prints them: a million
+    // SIDs held as one json value cost more memory than printing them.
+    std::string out = "[";
+    for (const auto& s : sids) {
+      if (out.size() > 1) out += ',';
+      out += sid_json(s, stats).dump();
+    }
+    std::cout << out << "]\n";
     return;
   }
   Row header = {"SID", "ACTION", "ATTRIBUTES"};
@@ -119,7 +125,10 @@ void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool s
   std::vector<Row> rows;
   for (const auto& p : policies) {
     std::string segs;
-    for (const auto& s : p.config.segs) segs += (segs.empty() ? "" : ",") + format_addr6(s);
+    for (const auto& s : p.config.segs) {
+      if (!segs.empty()) segs += ',';
+      segs += format_addr6(s);
+    }
     Row row = {format_prefix(p.config.prefix), std::string(encap_mode_name(p.config.mode)), segs,
                p.config.src ? format_addr6(*p.config.src) : ""};
     if (stats) {
@@ -157,36 +166,37 @@ struct Executor {
   void operator()(const cli::PolicyDel& d) { inst.del_policy(d.prefix); }
   void operator()(const cli::PolicyShow&) { show_policies(inst.policies(), g.json, g.stats); }
   void operator()(const cli::Batch& b) {
-    std::string text;
-    if (b.file == "-") {
-      text.assign(std::istreambuf_iterator<char>(std::cin), {});
-    } else {
-      std::ifstream in(b.file);
-      if (!in) throw Error("cannot read " + b.file);
-      text.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    auto parsed = cli::parse_batch(text);
+    cli::BatchFile file(b.file);
+    std::string_view text = file.text();
     std::vector<Change> changes;
     std::vector<size_t> lines;
-    changes.reserve(parsed.size());
-    lines.reserve(parsed.size());
-    for (auto& [line, action] : parsed) {
-      try {
-        if (auto* a = std::get_if<cli::SidAdd>(&action)) {
-          SidConfig c = a->config;
-          if (!c.oif_name.empty()) c.oif = ifindex_of(c.oif_name);
-          changes.emplace_back(std::in_place_type<AddSid>, c);
-        } else if (auto* d = std::get_if<cli::SidDel>(&action)) {
-          changes.emplace_back(std::in_place_type<DelSid>, d->sid);
-        } else if (auto* p = std::get_if<cli::PolicyAdd>(&action)) {
-          changes.emplace_back(std::in_place_type<AddPolicy>, p->config);
-        } else {
-          changes.emplace_back(std::in_place_type<DelPolicy>, std::get<cli::PolicyDel>(action).prefix);
-        }
-      } catch (const Error& e) {
-        throw Error("line " + std::to_string(line) + ": " + e.what());
-      }
+    size_t most = std::count(text.begin(), text.end(), '\n') + 1;  // one change a line at most
+    changes.reserve(most);
+    lines.reserve(most);
+    cli::parse_batch(text, [&](size_t line, cli::Action&& action) {
       lines.push_back(line);
+      if (auto* a = std::get_if<cli::SidAdd>(&action))
+        changes.emplace_back(std::in_place_type<AddSid>, std::move(a->config));
+      else if (auto* d = std::get_if<cli::SidDel>(&action))
+        changes.emplace_back(std::in_place_type<DelSid>, d->sid);
+      else if (auto* p = std::get_if<cli::PolicyAdd>(&action))
+        changes.emplace_back(std::in_place_type<AddPolicy>, std::move(p->config));
+      else
+        changes.emplace_back(std::in_place_type<DelPolicy>, std::get<cli::PolicyDel>(action).prefix);
+    });
+    // Devices are looked up once the whole file has parsed (a parse error
+    // anywhere is reported first), each name once.
+    std::unordered_map<std::string, uint32_t> ifindexes;
+    for (size_t i = 0; i < changes.size(); i++) {
+      auto* a = std::get_if<AddSid>(&changes[i]);
+      if (!a || a->config.oif_name.empty()) continue;
+      try {
+        auto [it, fresh] = ifindexes.try_emplace(a->config.oif_name, 0);
+        if (fresh) it->second = ifindex_of(a->config.oif_name);
+        a->config.oif = it->second;
+      } catch (const Error& e) {
+        throw Error("line " + std::to_string(lines[i]) + ": " + e.what());
+      }
     }
     try {
       inst.apply(changes);

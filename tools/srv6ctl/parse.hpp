@@ -4,8 +4,10 @@
 // offending token.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -73,11 +75,16 @@ Command parse(int argc, const char* const* argv);
 // The commands of a batch file: blank lines and lines starting with '#'
 // are skipped; every other line is a sid/policy add/del command without
 // options. line is 1-based. Throws Error "line N: ..." for the first bad line.
+// on_line gets each command in order, as it is parsed (a batch may hold a
+// million: the caller keeps them in the form it needs, not twice).
+void parse_batch(std::string_view text, const std::function<void(size_t line, Action&& action)>& on_line);
+
+// The same, collected.
 struct BatchLine {
   size_t line;
   Action action;
 };
-std::vector<BatchLine> parse_batch(const std::string& text);
+std::vector<BatchLine> parse_batch(std::string_view text);
 
 // Multi-line usage text (help, -h).
 const char* usage();
