@@ -90,14 +90,14 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		__builtin_memcpy(fib.ipv6_src, pe->src, 16);
 	else
 		fib_flags |= BPF_FIB_LOOKUP_SRC;
-	long rc = fib_lookup_cached(ctx, &fib, fib_flags);
-	struct plan p = plan_forward(ctx, xdp, &fib, rc, hop_limit, true, encap_len);
-	if (!pe->has_src && rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
-	    rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {
+	struct fwd_answer a = fwd_lookup(ctx, &fib, fib_flags, FWD_SID_AFTER);
+	struct plan p = plan_forward(ctx, xdp, &fib, a, hop_limit, true, encap_len);
+	if (!pe->has_src && a.rc != BPF_FIB_LKUP_RET_SUCCESS && a.rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
+	    a.rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {
 		/* no source address to write: the kernel could not route it either */
 		p.kind = PLAN_DROP;
 		p.reason = SRV6_DROP_NO_ROUTE;
-	} else if (is_our_sid(pe->dst)) {
+	} else if (a.dst_is_sid) {
 		p.kind = PLAN_CHAIN; /* the FIB only gave the source address */
 	}
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)

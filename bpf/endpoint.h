@@ -58,14 +58,17 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	fib_init(&fib, ctx, xdp, ip6, l3_len);
 	__builtin_memcpy(fib.ipv6_dst, next, 16);
 	sid_route(e, &fib, &r);
-	struct plan p = {PLAN_CHAIN, 0};
-	if (!r.main_table || !is_our_sid(next)) {
-		/* a link-local source gets the kernel's ICMP "not a neighbour" */
-		long rc = ll_src	 ? BPF_FIB_LKUP_RET_NOT_FWDED
-			  : r.neigh_only ? BPF_FIB_LKUP_RET_NO_NEIGH
-					 : fib_lookup_cached(ctx, &fib, r.flags);
-		p = plan_forward(ctx, xdp, &fib, rc, ip6->hop_limit, r.main_table, 0);
+	/* a link-local source gets the kernel's ICMP "not a neighbour" */
+	struct fwd_answer a = {.rc = BPF_FIB_LKUP_RET_NO_NEIGH};
+	if (ll_src) {
+		a.rc = BPF_FIB_LKUP_RET_NOT_FWDED;
+		a.dst_is_sid = r.main_table && is_our_sid(next);
+	} else if (!r.neigh_only) {
+		a = fwd_lookup(ctx, &fib, r.flags, r.main_table ? FWD_SID_FIRST : FWD_SID_NONE);
 	}
+	struct plan p = {PLAN_CHAIN, 0};
+	if (!r.main_table || !a.dst_is_sid)
+		p = plan_forward(ctx, xdp, &fib, a, ip6->hop_limit, r.main_table, 0);
 
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
 		count_reason(p.reason);

@@ -5,7 +5,8 @@
  * change the answer may depend on, so it is never used stale: a query reads
  * the generation before asking the FIB, so an answer that raced with a
  * change is stored under the old generation and never used. Without a live
- * watcher every packet asks the FIB. Only successes are cached.
+ * watcher every packet asks the FIB. Only successes are cached, with the
+ * tx-port and our-SID answers derived from them.
  * The device MTU is checked live: the kernel announces a new link MTU
  * before IPv6 takes it up (rtnetlink's notifier runs before addrconf's). */
 #ifndef SRV6_FIB_CACHE_H
@@ -44,9 +45,51 @@ INLINE bool fwd_query_eq(const struct srv6_fwd_query *a, const struct srv6_fwd_q
 	return !d;
 }
 
-/* Same contract as bpf_fib_lookup(ctx, fib, sizeof(*fib), flags) for the
- * fields the datapath reads (ifindex, MACs, source, next hop). */
-INLINE long fib_lookup_cached(void *ctx, struct bpf_fib_lookup *fib, __u32 flags)
+/* Our SIDs act as if they were routes in the main table: when a packet's
+ * next destination is one, the kernel's seg6local would run that SID right
+ * away (no forwarding, so no hop-limit decrement in between). */
+INLINE bool is_our_sid(const void *addr)
+{
+	struct srv6_sid_key k = {.prefixlen = 128};
+	__builtin_memcpy(k.addr, addr, 16);
+	return bpf_map_lookup_elem(&sids, &k) != NULL;
+}
+
+/* A FIB answer and what the datapath derives from it, cached together
+ * (the loader moves the generation when SIDs or tx ports change). */
+struct fwd_answer {
+	long rc;         /* bpf_fib_lookup's; fib filled as it fills it */
+	bool tx_port;    /* success, and the egress takes XDP redirects */
+	bool dst_is_sid; /* the query's destination is one of our SIDs */
+};
+
+enum fwd_sid_check {
+	FWD_SID_NONE,  /* not needed (only cached, for the other callers) */
+	FWD_SID_AFTER, /* dst_is_sid along with the FIB's answer */
+	FWD_SID_FIRST, /* a SID needs no FIB answer (End by the main table) */
+};
+
+INLINE struct fwd_answer fwd_uncached(void *ctx, struct bpf_fib_lookup *fib, __u32 flags,
+				      enum fwd_sid_check check)
+{
+	struct fwd_answer a = {0};
+	if (check == FWD_SID_FIRST && is_our_sid(fib->ipv6_dst)) {
+		a.dst_is_sid = true;
+		return a;
+	}
+	if (check == FWD_SID_AFTER)
+		a.dst_is_sid = is_our_sid(fib->ipv6_dst); /* the FIB overwrites it */
+	a.rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+	a.tx_port = a.rc == BPF_FIB_LKUP_RET_SUCCESS &&
+		    bpf_map_lookup_elem(&tx_ports, &fib->ifindex) != NULL;
+	return a;
+}
+
+/* bpf_fib_lookup(ctx, fib, sizeof(*fib), flags), served from the cache
+ * while a watcher keeps it (the fields the datapath reads: ifindex, MACs,
+ * source, next hop). */
+INLINE struct fwd_answer fwd_lookup(void *ctx, struct bpf_fib_lookup *fib, __u32 flags,
+				    enum fwd_sid_check check)
 {
 	__u32 k = SRV6_FWD_GEN;
 	__u64 *genp = bpf_map_lookup_elem(&fwd_clock, &k);
@@ -54,7 +97,7 @@ INLINE long fib_lookup_cached(void *ctx, struct bpf_fib_lookup *fib, __u32 flags
 	__u64 *alive = bpf_map_lookup_elem(&fwd_clock, &k);
 	/* the coarse clock: ~3 ns here, the precise one ~35 (pvclock) */
 	if (!genp || !alive || bpf_ktime_get_coarse_ns() > *(volatile __u64 *)alive)
-		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+		return fwd_uncached(ctx, fib, flags, check);
 	__u64 gen = *(volatile __u64 *)genp;
 
 	/* ifindex, flowinfo and tbid are overwritten by the answer */
@@ -69,41 +112,44 @@ INLINE long fib_lookup_cached(void *ctx, struct bpf_fib_lookup *fib, __u32 flags
 	__u32 idx = fwd_hash(&q);
 	struct srv6_fwd_slot *s = bpf_map_lookup_elem(&fwd_cache, &idx);
 	if (!s)
-		return bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
+		return fwd_uncached(ctx, fib, flags, check);
 
+	struct fwd_answer a = {BPF_FIB_LKUP_RET_SUCCESS};
 	if (gen && s->gen == gen && fwd_query_eq(&s->q, &q)) {
-		/* the FIB compares the length with the MTU on a success only */
 		fwd_count(SRV6_FWD_HITS);
+		a.dst_is_sid = s->dst_is_sid;
+		/* the FIB compares the length with the MTU on a success only */
 		__u32 len = fib->tot_len;
-		if (len > s->mtu || bpf_check_mtu(ctx, s->ifindex, &len, 0, 0)) {
-			fib->mtu_result = s->mtu;
-			return BPF_FIB_LKUP_RET_FRAG_NEEDED;
-		}
 		fib->mtu_result = s->mtu;
+		if (len > s->mtu || bpf_check_mtu(ctx, s->ifindex, &len, 0, 0)) {
+			a.rc = BPF_FIB_LKUP_RET_FRAG_NEEDED;
+			return a;
+		}
+		a.tx_port = s->tx_port;
 		fib->ifindex = s->ifindex;
-		fib->rt_metric = 0;
-		fib->h_vlan_proto = 0;
-		fib->h_vlan_TCI = 0;
 		__builtin_memcpy(fib->smac, s->smac, 6);
 		__builtin_memcpy(fib->dmac, s->dmac, 6);
 		__builtin_memcpy(fib->ipv6_src, s->src, 16);
 		__builtin_memcpy(fib->ipv6_dst, s->gw, 16);
-		return BPF_FIB_LKUP_RET_SUCCESS;
+		return a;
 	}
 
 	fwd_count(SRV6_FWD_MISSES);
-	long rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS || !gen)
-		return rc;
+	a = fwd_uncached(ctx, fib, flags, check);
+	if (a.rc != BPF_FIB_LKUP_RET_SUCCESS || !gen)
+		return a;
 	s->q = q;
 	s->gen = gen;
 	s->ifindex = fib->ifindex;
 	s->mtu = fib->mtu_result;
+	s->tx_port = a.tx_port;
+	/* FIRST: a SID was answered above, without a FIB answer to cache */
+	s->dst_is_sid = check == FWD_SID_NONE ? is_our_sid(q.dst) : a.dst_is_sid;
 	__builtin_memcpy(s->smac, fib->smac, 6);
 	__builtin_memcpy(s->dmac, fib->dmac, 6);
 	__builtin_memcpy(s->src, fib->ipv6_src, 16);
 	__builtin_memcpy(s->gw, fib->ipv6_dst, 16);
-	return rc;
+	return a;
 }
 
 #endif /* SRV6_FIB_CACHE_H */

@@ -25,16 +25,6 @@ enum plan_kind {
 	PLAN_CHAIN,  /* the new destination is one of our SIDs: run it next */
 };
 
-/* Our SIDs act as if they were routes in the main table: when a packet's
- * next destination is one, the kernel's seg6local would run that SID right
- * away (no forwarding, so no hop-limit decrement in between). */
-INLINE bool is_our_sid(const void *addr)
-{
-	struct srv6_sid_key k = {.prefixlen = 128};
-	__builtin_memcpy(k.addr, addr, 16);
-	return bpf_map_lookup_elem(&sids, &k) != NULL;
-}
-
 struct plan {
 	enum plan_kind kind;
 	__u32 reason; /* enum srv6_reason for PLAN_KERNEL / PLAN_DROP */
@@ -45,15 +35,15 @@ struct plan {
  * it is exact even when there is no route (it sends Unreachable); for a
  * table or next hop of the SID's own, no route means drop. */
 INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup *fib,
-				long rc, __u8 hop_limit, bool main_table, __s32 len_diff)
+				struct fwd_answer a, __u8 hop_limit, bool main_table, __s32 len_diff)
 {
 	struct plan p = {PLAN_KERNEL, SRV6_PASS_KERNEL_ROUTE};
 
-	switch (rc) {
+	switch (a.rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		if (hop_limit <= 1) {
 			p.reason = SRV6_PASS_HOP_LIMIT;
-		} else if (xdp && !bpf_map_lookup_elem(&tx_ports, &fib->ifindex)) {
+		} else if (xdp && !a.tx_port) {
 			p.reason = SRV6_PASS_SKB_EGRESS;
 		} else {
 			p.kind = PLAN_FWD;

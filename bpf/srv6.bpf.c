@@ -12,7 +12,7 @@
 INLINE int ipv6_input(void *ctx, const bool xdp, struct ipv6hdr *ip6)
 {
 	int r = ipv6_rcv_check(ip6);
-	if (!r)
+	if (!r && ip6->nexthdr == IPPROTO_HOPOPTS) /* a call saved for the rest */
 		r = xdp ? hbh_check_xdp(ctx) : hbh_check_tc(ctx);
 	if (r == SRV6_PASS_KERNEL_INPUT)
 		count_reason(r);

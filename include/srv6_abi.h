@@ -136,8 +136,9 @@ enum srv6_fwd_stat {
 /* Slots per CPU in the forwarding cache (a power of two). */
 #define SRV6_FWD_CACHE_SLOTS 2048
 
-/* One cached FIB answer (map fwd_cache): the query's inputs, and what a
- * successful bpf_fib_lookup wrote back. Only successes are cached. */
+/* One cached FIB answer (map fwd_cache): the query's inputs, what a
+ * successful bpf_fib_lookup wrote back, and what the datapath derived from
+ * it. Only successes are cached. */
 struct srv6_fwd_query {
 	__u32 flags;    /* bpf_fib_lookup flags */
 	__u32 ifindex;  /* input interface, or the output one with _OUTPUT */
@@ -154,6 +155,9 @@ struct srv6_fwd_slot {
 	__u32 mtu;
 	__u8 smac[6];
 	__u8 dmac[6];
+	__u8 tx_port;    /* the egress is in tx_ports */
+	__u8 dst_is_sid; /* q.dst is one of our SIDs */
+	__u8 pad[6];
 	__u8 src[16];   /* the source the FIB chose (BPF_FIB_LOOKUP_SRC) */
 	__u8 gw[16];    /* the next hop the FIB wrote over the destination */
 };

@@ -140,8 +140,11 @@ void Instance::apply(const std::vector<Change>& changes) {
     }
   } catch (const WriteFailed& f) {
     for (size_t k = done + f.written; k-- > 0;) writer.undo(k);
+    drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
     throw Error("writing the tables failed, nothing changed: " + errstr(f.err));
   }
+  // cached forwarding answers say whether their destination is a SID
+  if (!changes.empty()) drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
 }
 
 // Single changes: a batch of one, refused with its plain message.

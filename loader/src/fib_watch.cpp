@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "instance_impl.hpp"
+
 namespace srv6 {
 
 namespace {
@@ -74,14 +76,7 @@ FibWatch::~FibWatch() {
   close(sock_);
 }
 
-// Moves the generation far ahead: every answer cached so far is old, even
-// if the filter's increments race with this read and write.
-void FibWatch::drop_all() {
-  uint32_t key = SRV6_FWD_GEN;
-  uint64_t gen = 0;
-  bpf_map_lookup_elem(clock_, &key, &gen);
-  set_clock(clock_, key, gen + (1ull << 32));
-}
+void FibWatch::drop_all() { detail::drop_fwd_cache(clock_); }
 
 void FibWatch::beat() {
   int err = 0;

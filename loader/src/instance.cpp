@@ -124,6 +124,15 @@ std::string errstr(int err) {
   return s;
 }
 
+void drop_fwd_cache(int clock_fd) {
+  uint32_t key = SRV6_FWD_GEN;
+  uint64_t gen = 0;
+  bpf_map_lookup_elem(clock_fd, &key, &gen);
+  gen += 1ull << 32;
+  if (bpf_map_update_elem(clock_fd, &key, &gen, BPF_ANY))
+    throw Error("cannot write the forwarding cache's clock: " + errstr(errno));
+}
+
 void zero_counters(int fd, uint32_t idx) {
   std::vector<srv6_counters> v(libbpf_num_possible_cpus());
   bpf_map_update_elem(fd, &idx, v.data(), BPF_ANY);
@@ -346,6 +355,7 @@ void Instance::attach(const std::string& dev, Hook hook, XdpMode mode, bool xdp_
   } else {
     bpf_map_delete_elem(impl_->fd[Impl::TX_PORTS], &ifindex);
   }
+  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);  // cached answers say which egress is a tx port
 }
 
 void Instance::detach(const std::string& dev) {
@@ -353,6 +363,7 @@ void Instance::detach(const std::string& dev) {
   bool xdp = xdp_detach(ifindex);
   bool tc = tc_detach(ifindex);
   bpf_map_delete_elem(impl_->fd[Impl::TX_PORTS], &ifindex);
+  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
   if (!xdp && !tc) throw Error(dev + ": no srv6 program attached");
 }
 

@@ -26,6 +26,11 @@ std::string errstr(int err);
 // The prebuilt SRH and outer destination of a policy.
 void build_srh(const PolicyConfig& c, srv6_policy_entry& e);
 void zero_counters(int fd, uint32_t idx);
+// Moves the forwarding cache's generation far ahead: every answer cached so
+// far is old, even if the watcher's increments race with this read and
+// write. After any change to what cached answers derive from (SIDs, tx
+// ports), and when a watcher starts or lost an announcement.
+void drop_fwd_cache(int clock_fd);
 
 // Walks every key of a map.
 template <typename Key, typename F>

@@ -182,6 +182,28 @@ TEST_F(FwdCache, ForwardingDisabled) {
   EXPECT_EQ(r.verdict, XDP_PASS) << "forwarding off on the input device: the kernel decides";
 }
 
+TEST_F(FwdCache, NextSegmentBecomesOurSid) {
+  warm();
+  // the next segment is now ours: it runs at once, and with SL 0 End drops
+  inst().add_sid({.sid = {srv6::parse_addr6("fc00:2::2"), 128}, .action = SRV6_ACTION_END});
+  auto before = inst().reasons()[SRV6_DROP_SL_ZERO];
+  EXPECT_EQ(run_xdp(inst(), in_packet()).verdict, XDP_DROP);
+  EXPECT_EQ(inst().reasons()[SRV6_DROP_SL_ZERO] - before, 1u);
+  inst().del_sid({srv6::parse_addr6("fc00:2::2"), 128});
+  expect_forwarded(kNh0Mac, kOut0Mac);
+}
+
+TEST_F(FwdCache, EgressNoLongerATxPort) {
+  warm();
+  inst().detach("out0");
+  auto in = in_packet();
+  auto before = inst().reasons()[SRV6_PASS_SKB_EGRESS];
+  Result r = run_xdp(inst(), in);
+  EXPECT_EQ(r.verdict, XDP_PASS) << "XDP may not redirect to it: TC forwards it";
+  EXPECT_TRUE(r.out == in);
+  EXPECT_EQ(inst().reasons()[SRV6_PASS_SKB_EGRESS] - before, 1u);
+}
+
 TEST_F(FwdCache, OffWithoutAWatcher) {
   warm();
   watch_.reset();
