@@ -18,13 +18,16 @@
 #
 # No plain route joins the hosts' prefixes: only SRv6 connects them.
 #
-# usage: e2e.sh SRV6CTL
+# usage: e2e.sh SRV6CTL [SRV6D]            with SRV6D: srv6d runs on R1 and R2
+#                                         (the forwarding cache on), checked
 #        E2E_KERNEL_ONLY=1 e2e.sh    kernel seg6/seg6local on R1 and R2 instead
 #                                    of srv6ctl (the differential baseline)
 #        TOPO_HOOK=tc e2e.sh SRV6CTL our datapath at TC only (default: XDP)
 set -euo pipefail
 
 SRV6CTL=${1:-}
+SRV6D=${2:-}
+DAEMONS=()
 KERNEL_ONLY=${E2E_KERNEL_ONLY:-0}
 PY=/usr/bin/python3   # the interpreter with scapy
 COUNT=5               # echo requests per ping
@@ -50,6 +53,7 @@ nfail=0
 
 cleanup() {
 	if [[ -n $TCPDUMP_PID ]]; then kill "$TCPDUMP_PID" 2>/dev/null || true; fi
+	for pid in "${DAEMONS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	if [[ $KERNEL_ONLY != 1 ]]; then topo_srv6ctl_cleanup "$SRV6CTL"; fi
 	topo_destroy
 	rm -rf "$TMP"
@@ -147,6 +151,16 @@ if [[ $KERNEL_ONLY == 1 ]]; then
 else
 	topo_srv6ctl_r1 "$SRV6CTL"
 	topo_srv6ctl_r2 "$SRV6CTL"
+	if [[ -n $SRV6D ]]; then
+		for ns in "$R1" "$R2"; do
+			"$SRV6D" -n "$ns" >"$TMP/srv6d-$ns.log" 2>&1 &
+			DAEMONS+=($!)
+		done
+		for _ in $(seq 50); do
+			[[ $(cat "$TMP"/srv6d-*.log | grep -c watching) == 2 ]] && break
+			sleep 0.1
+		done
+	fi
 fi
 
 # Capture the R1-R2 link from R2's side while the pings run (ip netns exec
@@ -187,6 +201,16 @@ if [[ $KERNEL_ONLY != 1 ]]; then
 	done
 	out=$(stats_check "$R2" sids "$R2_END/128" $((8 * COUNT)) 2>&1) && rc=0 || rc=$?
 	log_test "$rc" "R2 stats: End $R2_END >= $((8 * COUNT)) packets" "$out"
+	if [[ -n $SRV6D ]]; then
+		for ns in "$R1" "$R2"; do
+			out=$("$SRV6CTL" -j -n "$ns" stats | "$PY" -c '
+import json, sys
+c = json.load(sys.stdin)["fwd_cache"]
+print(c)
+sys.exit(0 if c["on"] and c["hits"] > 0 else 1)' 2>&1) && rc=0 || rc=$?
+			log_test "$rc" "$ns: srv6d keeps the forwarding cache on, and it served packets" "$out"
+		done
+	fi
 	"$SRV6CTL" -n "$R1" stats | sed 's/^/        /' || true
 fi
 

@@ -210,8 +210,12 @@ struct Executor {
       return;
     }
     ReasonCounts reasons = inst.reasons();
+    FwdCacheStats cache = inst.fwd_cache();
     if (g.json) {
-      json j = {{"reasons", json::object()}, {"sids", json::array()}, {"policies", json::array()}};
+      json j = {{"reasons", json::object()},
+                {"fwd_cache", {{"on", cache.watched}, {"hits", cache.hits}, {"misses", cache.misses}}},
+                {"sids", json::array()},
+                {"policies", json::array()}};
       for (int r = SRV6_REASON_NONE + 1; r < SRV6_REASON__MAX; r++)
         j["reasons"][std::string(reason_name(static_cast<srv6_reason>(r)))] = reasons[r];
       for (const auto& s : inst.sids()) j["sids"].push_back(sid_json(s, true));
@@ -223,7 +227,9 @@ struct Executor {
     for (int r = SRV6_REASON_NONE + 1; r < SRV6_REASON__MAX; r++)
       rows.push_back({std::string(reason_name(static_cast<srv6_reason>(r))), std::to_string(reasons[r])});
     print_table({"REASON", "PACKETS"}, rows);
-    std::cout << "\n";
+    // the cache is on while srv6d runs (its lease is live)
+    std::cout << "\nforwarding cache: " << (cache.watched ? "on" : "off (srv6d not running)")
+              << ", " << cache.hits << " hits, " << cache.misses << " misses\n\n";
     show_sids(inst.sids(), false, true);
     std::cout << "\n";
     show_policies(inst.policies(), false, true);
