@@ -14,6 +14,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 SRV6CTL=$PWD/build/tools/srv6ctl/srv6ctl
+SRV6D=$PWD/build/tools/srv6d/srv6d
+DAEMONS=()
 TOPO_PREFIX="srv6demo-$$-"
 source tests/netns/topology.sh
 
@@ -30,6 +32,7 @@ cmake -S . -B build
 cmake --build build -j2
 
 cleanup() {
+	for pid in "${DAEMONS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	topo_srv6ctl_cleanup "$SRV6CTL"
 	topo_destroy
 }
@@ -44,6 +47,13 @@ step "R1: attach, then steer hostB's prefixes into SRv6 policies"
 topo_srv6ctl_r1 srv6ctl
 step "R2: attach, then add the End SID"
 topo_srv6ctl_r2 srv6ctl
+step "srv6d on R1 and R2: the forwarding cache on"
+for ns in "$R1" "$R2"; do
+	echo "+ srv6d -n $ns &"
+	"$SRV6D" -n "$ns" &
+	DAEMONS+=($!)
+done
+sleep 0.3
 
 topo_flush_neigh
 step "ping hostA -> hostB"
