@@ -138,8 +138,10 @@ INLINE struct fwd_answer fwd_lookup(void *ctx, struct bpf_fib_lookup *fib, __u32
 	a = fwd_uncached(ctx, fib, flags, check);
 	if (a.rc != BPF_FIB_LKUP_RET_SUCCESS || !gen)
 		return a;
+	/* invalid while written: a program run from process context
+	 * (BPF_PROG_TEST_RUN) may be interrupted by one on this CPU's softirq */
+	*(volatile __u64 *)&s->gen = 0;
 	s->q = q;
-	s->gen = gen;
 	s->ifindex = fib->ifindex;
 	s->mtu = fib->mtu_result;
 	s->tx_port = a.tx_port;
@@ -149,6 +151,7 @@ INLINE struct fwd_answer fwd_lookup(void *ctx, struct bpf_fib_lookup *fib, __u32
 	__builtin_memcpy(s->dmac, fib->dmac, 6);
 	__builtin_memcpy(s->src, fib->ipv6_src, 16);
 	__builtin_memcpy(s->gw, fib->ipv6_dst, 16);
+	*(volatile __u64 *)&s->gen = gen;
 	return a;
 }
 
