@@ -6,11 +6,17 @@
 #include "ctx.h"
 #include "srv6_maps.h"
 
-INLINE void count_reason(__u32 reason)
+/* One more in slot idx of a per-CPU array of __u64. */
+INLINE void count_in(void *map, __u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&reason_stats, &reason);
+	__u64 *v = bpf_map_lookup_elem(map, &idx);
 	if (v)
 		*v += 1;
+}
+
+INLINE void count_reason(__u32 reason)
+{
+	count_in(&reason_stats, reason);
 }
 
 /* ok: a packet processed without error, `bytes` its IPv6 length. */

@@ -12,8 +12,7 @@
 #ifndef SRV6_FIB_CACHE_H
 #define SRV6_FIB_CACHE_H
 
-#include "ctx.h"
-#include "srv6_maps.h"
+#include "counters.h"
 
 /* Two independent multiplies over xor-folded words: a serial FNV over the
  * 12 words cost ~10 ns more per packet. Collisions only cost a lookup. */
@@ -25,13 +24,6 @@ INLINE __u32 fwd_hash(const struct srv6_fwd_query *q)
 
 	_Static_assert(sizeof(*q) == 48, "fwd_hash folds six words");
 	return (h >> 40) & (SRV6_FWD_CACHE_SLOTS - 1);
-}
-
-INLINE void fwd_count(__u32 stat)
-{
-	__u64 *v = bpf_map_lookup_elem(&fwd_stats, &stat);
-	if (v)
-		*v += 1;
 }
 
 INLINE bool fwd_query_eq(const struct srv6_fwd_query *a, const struct srv6_fwd_query *b)
@@ -116,7 +108,7 @@ INLINE struct fwd_answer fwd_lookup(void *ctx, struct bpf_fib_lookup *fib, __u32
 
 	struct fwd_answer a = {BPF_FIB_LKUP_RET_SUCCESS};
 	if (gen && s->gen == gen && fwd_query_eq(&s->q, &q)) {
-		fwd_count(SRV6_FWD_HITS);
+		count_in(&fwd_stats, SRV6_FWD_HITS);
 		a.dst_is_sid = s->dst_is_sid;
 		/* the FIB compares the length with the MTU on a success only */
 		__u32 len = fib->tot_len;
@@ -134,7 +126,7 @@ INLINE struct fwd_answer fwd_lookup(void *ctx, struct bpf_fib_lookup *fib, __u32
 		return a;
 	}
 
-	fwd_count(SRV6_FWD_MISSES);
+	count_in(&fwd_stats, SRV6_FWD_MISSES);
 	a = fwd_uncached(ctx, fib, flags, check);
 	if (a.rc != BPF_FIB_LKUP_RET_SUCCESS || !gen)
 		return a;

@@ -5,7 +5,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -24,12 +23,6 @@ constexpr unsigned kGroups[] = {
     RTNLGRP_IPV6_PREFIX, RTNLGRP_IPV6_RULE,    RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF,
     RTNLGRP_NEXTHOP,
 };
-
-uint64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // bpf_ktime_get_coarse_ns's clock
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
 
 void set_clock(int fd, uint32_t key, uint64_t v) {
   if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
@@ -88,7 +81,7 @@ void FibWatch::beat() {
       (recv(sock_, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno == ENOBUFS))
     drop_all();
   set_clock(clock_, SRV6_FWD_ALIVE_UNTIL,
-            monotonic_ns() + std::chrono::nanoseconds(kLease).count());
+            detail::lease_clock_ns() + std::chrono::nanoseconds(kLease).count());
 }
 
 }  // namespace srv6

@@ -124,6 +124,12 @@ std::string errstr(int err) {
   return s;
 }
 
+uint64_t lease_clock_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
 void drop_fwd_cache(int clock_fd) {
   uint32_t key = SRV6_FWD_GEN;
   uint64_t gen = 0;
@@ -436,10 +442,7 @@ FwdCacheStats Instance::fwd_cache() const {
     for (auto x : v) st.misses += x;
   k = SRV6_FWD_ALIVE_UNTIL;
   uint64_t until = 0;
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // the datapath's clock
-  if (!bpf_map_lookup_elem(impl_->fd[Impl::FWD_CLOCK], &k, &until))
-    st.watched = until > uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+  if (!bpf_map_lookup_elem(impl_->fd[Impl::FWD_CLOCK], &k, &until)) st.watched = until > lease_clock_ns();
   return st;
 }
 

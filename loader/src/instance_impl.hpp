@@ -31,6 +31,9 @@ void zero_counters(int fd, uint32_t idx);
 // write. After any change to what cached answers derive from (SIDs, tx
 // ports), and when a watcher starts or lost an announcement.
 void drop_fwd_cache(int clock_fd);
+// Now on the datapath's clock for the cache's lease (bpf_ktime_get_coarse_ns:
+// CLOCK_MONOTONIC_COARSE), in ns.
+uint64_t lease_clock_ns();
 
 // Walks every key of a map.
 template <typename Key, typename F>
