@@ -19,17 +19,18 @@ INLINE void count_reason(__u32 reason)
 	count_in(&reason_stats, reason);
 }
 
-/* ok: a packet processed without error, `bytes` its IPv6 length. */
-INLINE void count_slot(void *map, __u32 idx, __u32 bytes, bool ok)
+/* ok: packets processed without error, `bytes` their IPv6 length (a GSO
+ * packet counts as the packets it stands for). */
+INLINE void count_slot(void *map, __u32 idx, __u32 packets, __u32 bytes, bool ok)
 {
 	struct srv6_counters *c = bpf_map_lookup_elem(map, &idx);
 	if (!c)
 		return;
 	if (ok) {
-		c->packets += 1;
+		c->packets += packets;
 		c->bytes += bytes;
 	} else {
-		c->errors += 1;
+		c->errors += packets;
 	}
 }
 

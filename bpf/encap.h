@@ -8,20 +8,26 @@
 #ifndef SRV6_ENCAP_H
 #define SRV6_ENCAP_H
 
+#include "csum.h"
 #include "fwd.h"
+#include "gso.h"
 #include "parse.h"
+#include "pmtud.h"
 
 #define IPV4_OUTER_HOP_LIMIT 64 /* ip6_dst_hoplimit() default */
 
 INLINE enum verdict policy_drop(const struct srv6_policy_entry *pe, __u32 reason)
 {
 	count_reason(reason);
-	count_slot(&policy_stats, pe->stats_idx, 0, false);
+	count_slot(&policy_stats, pe->stats_idx, 1, 0, false);
 	return V_DROP;
 }
 
-/* Makes room for `len` bytes between the Ethernet and the inner L3 header. */
-INLINE int grow_head(void *ctx, const bool xdp, __u32 len, bool inner_v6)
+/* Makes room for `len` bytes between the Ethernet and the inner L3 header.
+ * TC: as an IPv6 tunnel of either family (skb->protocol becomes IPv6 and a
+ * GSO packet gets SKB_GSO_IPXIP6 over its own type), keeping gso_size as
+ * the kernel's seg6 keeps it: each segment grows by the encapsulation. */
+INLINE int grow_head(void *ctx, const bool xdp, __u32 len)
 {
 	if (xdp) {
 		if (bpf_xdp_adjust_head(ctx, -(int)len))
@@ -34,14 +40,25 @@ INLINE int grow_head(void *ctx, const bool xdp, __u32 len, bool inner_v6)
 		__builtin_memmove(data, data + off, ETH_LEN);
 		return 0;
 	}
-	__u64 flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
-	if (!inner_v6) {
-		/* skb->protocol must say IPv6 if the kernel takes it over */
-		if (bpf_skb_change_proto(ctx, bpf_htons(ETH_P_IPV6), 0))
-			return -1;
-		len -= IP6_LEN - sizeof(struct iphdr);
+	return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_MAC,
+				   BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 | BPF_F_ADJ_ROOM_FIXED_GSO) ? -1 : 0;
+}
+
+/* TC: skb->csum (CHECKSUM_COMPLETE) takes in the pushed headers, as
+ * seg6_do_srh_encap's skb_postpush_rcsum. */
+INLINE void csum_push_tc(void *ctx, const bool xdp, const struct ipv6hdr *out,
+			 const struct srv6_policy_entry *pe, __u32 srh_len, __u8 srh_nh)
+{
+	if (xdp)
+		return;
+	__s64 d = bpf_csum_diff(NULL, 0, (__be32 *)out, IP6_LEN, 0);
+	if (srh_len >= 8 && srh_len <= sizeof(pe->srh)) {
+		__u32 w0 = *(const __u32 *)pe->srh, w1 = w0;
+		*(__u8 *)&w1 = srh_nh;
+		d = bpf_csum_diff(NULL, 0, (__be32 *)pe->srh, srh_len, d);
+		d = bpf_csum_diff(&w0, 4, &w1, 4, d);
 	}
-	return bpf_skb_adjust_room(ctx, len, BPF_ADJ_ROOM_MAC, flags) ? -1 : 0;
+	csum_update_tc(ctx, xdp, d);
 }
 
 INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_entry *pe,
@@ -77,6 +94,8 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	__u32 out_len = l3_len + encap_len;
 	if (out_len - IP6_LEN > 0xffff)
 		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+	struct gso_info g;
+	bool gso_known = !gso_info(ctx, xdp, l3_len, &g);
 
 	/* Route by the first SID before touching the frame. */
 	struct bpf_fib_lookup fib = {};
@@ -84,14 +103,15 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	fib.family = AF_INET6;
 	fib.ifindex = ctx_ifindex(ctx, xdp);
 	fib.flowinfo = flowinfo & bpf_htonl(0x0FFFFFFF);
-	fib.tot_len = out_len;
+	fib.tot_len = g.seg_l3 + encap_len;
 	__builtin_memcpy(fib.ipv6_dst, pe->dst, 16);
 	if (pe->has_src)
 		__builtin_memcpy(fib.ipv6_src, pe->src, 16);
 	else
 		fib_flags |= BPF_FIB_LOOKUP_SRC;
-	struct fwd_answer a = fwd_lookup(ctx, &fib, fib_flags, FWD_SID_AFTER);
-	struct plan p = plan_forward(ctx, xdp, &fib, a, hop_limit, true, encap_len);
+	struct fwd_answer a = fwd_lookup(ctx, xdp, &fib, fib_flags, FWD_SID_AFTER,
+					 ctx_ifindex(ctx, xdp));
+	struct plan p = plan_forward(ctx, xdp, &fib, a, hop_limit, true, g.seg_l3 + encap_len);
 	if (!pe->has_src && a.rc != BPF_FIB_LKUP_RET_SUCCESS && a.rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
 	    a.rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {
 		/* no source address to write: the kernel could not route it either */
@@ -99,13 +119,33 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		p.reason = SRV6_DROP_NO_ROUTE;
 	} else if (a.dst_is_sid) {
 		p.kind = PLAN_CHAIN; /* the FIB only gave the source address */
+	} else if (!gso_known) {
+		p.kind = PLAN_KERNEL; /* a GSO packet we cannot measure: the kernel checks it */
+		p.reason = SRV6_PASS_KERNEL_ROUTE;
+	}
+	/* XDP: a checksum left to offload must be finished before the frame
+	 * leaves as an XDP frame, or the frame takes the skb path */
+	if (xdp && p.kind == PLAN_FWD && a.rx_partial) {
+		int c = csum_ready_xdp(ctx);
+		if (c) {
+			p.kind = PLAN_KERNEL;
+			p.reason = c;
+		}
+	}
+	if (xdp && p.kind != PLAN_FWD && p.kind != PLAN_CHAIN) {
+		count_reason(p.reason);
+		return V_PASS; /* unchanged: the TC program finishes it */
+	}
+	if (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_TOO_BIG) {
+		/* too big for the tunnel: the inner source hears of it */
+		count_slot(&policy_stats, pe->stats_idx, g.segs, 0, false);
+		__u32 mtu = fib.mtu_result > encap_len ? fib.mtu_result - encap_len : 0;
+		return to_pmtud(ctx, xdp, mtu, inner_v6);
 	}
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
 		count_reason(p.reason);
-	if (xdp && p.kind != PLAN_FWD && p.kind != PLAN_CHAIN)
-		return V_PASS; /* unchanged: the TC program finishes it */
 	if (p.kind == PLAN_DROP) {
-		count_slot(&policy_stats, pe->stats_idx, 0, false);
+		count_slot(&policy_stats, pe->stats_idx, g.segs, 0, false);
 		return V_DROP;
 	}
 
@@ -114,7 +154,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	 * after, so that a frame handed up for lack of headroom is unchanged */
 	if (!xdp && ctx_trim(ctx, xdp, ETH_LEN + l3_len))
 		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
-	if (grow_head(ctx, xdp, encap_len, inner_v6)) {
+	if (grow_head(ctx, xdp, encap_len)) {
 		if (!xdp)
 			return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
 		/* XDP headroom: 256 bytes less the kernel's xdp_frame: TC does the
@@ -131,10 +171,11 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	struct ipv6hdr *out = (void *)(eth + 1);
 	if ((void *)(out + 1) > end)
 		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
+	__u8 inner_nh = inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
 	eth->h_proto = bpf_htons(ETH_P_IPV6);
 	*(__be32 *)out = flowinfo;
 	out->payload_len = bpf_htons(out_len - IP6_LEN);
-	out->nexthdr = srh_len ? IPPROTO_ROUTING : (inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP);
+	out->nexthdr = srh_len ? IPPROTO_ROUTING : inner_nh;
 	out->hop_limit = hop_limit;
 	__builtin_memcpy(&out->saddr, pe->has_src ? pe->src : (__u8 *)fib.ipv6_src, 16);
 	__builtin_memcpy(&out->daddr, pe->dst, 16);
@@ -144,7 +185,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		if ((void *)(srh + 8) > end)
 			return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
 		__builtin_memcpy(srh, pe->srh, 8);
-		srh[0] = inner_v6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+		srh[0] = inner_nh;
 		for (__u32 i = 0; i < SRV6_MAX_SEGS; i++) {
 			if (8 + i * 16 >= srh_len)
 				break;
@@ -154,10 +195,11 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 			__builtin_memcpy(seg, pe->srh + 8 + i * 16, 16);
 		}
 	}
+	csum_push_tc(ctx, xdp, out, pe, srh_len, inner_nh);
 
 	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH || p.kind == PLAN_CHAIN ||
 		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE);
-	count_slot(&policy_stats, pe->stats_idx, out_len, ok);
+	count_slot(&policy_stats, pe->stats_idx, g.segs, gso_wire_bytes(&g, l3_len, encap_len), ok);
 	return execute(ctx, xdp, &fib, p);
 }
 

@@ -6,6 +6,8 @@
 #ifndef SRV6_ENDPOINT_H
 #define SRV6_ENDPOINT_H
 
+#include "csum.h"
+#include "gso.h"
 #include "parse.h"
 #include "route.h"
 
@@ -16,7 +18,7 @@ INLINE void sid_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib
 INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason)
 {
 	count_reason(reason);
-	count_slot(&sid_stats, e->stats_idx, 0, false);
+	count_slot(&sid_stats, e->stats_idx, 1, 0, false);
 	return V_DROP;
 }
 
@@ -52,23 +54,42 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	      ip6->saddr.in6_u.u6_addr32[2] | ip6->saddr.in6_u.u6_addr32[3]))
 		return sid_drop(e, SRV6_DROP_BAD_IP_HEADER);
 	bool ll_src = src_first == 0xfe && (ip6->saddr.in6_u.u6_addr8[1] & 0xc0) == 0x80;
+	struct in6_addr next_da = *next;
+
+	/* the MTU applies to each packet a GSO packet stands for */
+	struct gso_info g;
+	bool gso_known = !gso_info(ctx, xdp, l3_len, &g);
 
 	struct bpf_fib_lookup fib = {};
 	struct route r = {0, true, false};
-	fib_init(&fib, ctx, xdp, ip6, l3_len);
-	__builtin_memcpy(fib.ipv6_dst, next, 16);
+	fib_init(&fib, ctx, xdp, ip6, g.seg_l3);
+	__builtin_memcpy(fib.ipv6_dst, &next_da, 16);
 	sid_route(e, &fib, &r);
 	/* a link-local source gets the kernel's ICMP "not a neighbour" */
 	struct fwd_answer a = {.rc = BPF_FIB_LKUP_RET_NO_NEIGH};
 	if (ll_src) {
 		a.rc = BPF_FIB_LKUP_RET_NOT_FWDED;
-		a.dst_is_sid = r.main_table && is_our_sid(next);
+		a.dst_is_sid = r.main_table && is_our_sid(&next_da);
 	} else if (!r.neigh_only) {
-		a = fwd_lookup(ctx, &fib, r.flags, r.main_table ? FWD_SID_FIRST : FWD_SID_NONE);
+		a = fwd_lookup(ctx, xdp, &fib, r.flags, r.main_table ? FWD_SID_FIRST : FWD_SID_NONE,
+			       ctx_ifindex(ctx, xdp));
 	}
 	struct plan p = {PLAN_CHAIN, 0};
 	if (!r.main_table || !a.dst_is_sid)
-		p = plan_forward(ctx, xdp, &fib, a, ip6->hop_limit, r.main_table, 0);
+		p = plan_forward(ctx, xdp, &fib, a, ip6->hop_limit, r.main_table, g.seg_l3);
+	if (!gso_known && p.kind != PLAN_CHAIN && r.main_table) {
+		p.kind = PLAN_KERNEL; /* a GSO packet we cannot measure: the kernel checks it */
+		p.reason = SRV6_PASS_KERNEL_ROUTE;
+	}
+	/* XDP: a checksum left to offload must be finished before the frame
+	 * leaves as an XDP frame, or the frame takes the skb path */
+	if (xdp && p.kind == PLAN_FWD && a.rx_partial) {
+		int c = csum_ready_xdp(ctx);
+		if (c) {
+			p.kind = PLAN_KERNEL;
+			p.reason = c;
+		}
+	}
 
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
 		count_reason(p.reason);
@@ -77,7 +98,6 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 
 	/* Ethernet padding goes, as ip6_rcv trims it; then the pointers
 	 * (invalidated by the trim) are taken again */
-	struct in6_addr next_da = *next;
 	if (ctx_trim(ctx, xdp, ETH_LEN + l3_len))
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
 	data = ctx_data(ctx, xdp);
@@ -86,13 +106,18 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	ip6 = data + ETH_LEN;
 	if ((void *)(srh + 1) > end || (void *)(ip6 + 1) > end)
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
+	if (!xdp) { /* skb->csum follows (CHECKSUM_COMPLETE): SL - 1, the new DA */
+		__u32 w = bpf_htonl(1);
+		__s64 d = bpf_csum_diff((__be32 *)&ip6->daddr, 16, (__be32 *)&next_da, 16, 0);
+		csum_update_tc(ctx, xdp, bpf_csum_diff(&w, 4, NULL, 0, d));
+	}
 	srh->segments_left = sl;
 	ip6->daddr = next_da;
 	/* as the kernel counts: ip6_forward's failures (hop limit, too big,
 	 * link-local source) are errors */
 	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH || p.kind == PLAN_CHAIN ||
 		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE && !ll_src);
-	count_slot(&sid_stats, e->stats_idx, l3_len, ok);
+	count_slot(&sid_stats, e->stats_idx, g.segs, gso_wire_bytes(&g, l3_len, 0), ok);
 	return execute(ctx, xdp, &fib, p);
 }
 

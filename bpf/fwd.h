@@ -30,12 +30,13 @@ struct plan {
 	__u32 reason; /* enum srv6_reason for PLAN_KERNEL / PLAN_DROP */
 };
 
-/* Maps a FIB result to a plan. main_table: the kernel would route this
- * packet through the main table itself, so handing the processed packet to
- * it is exact even when there is no route (it sends Unreachable); for a
- * table or next hop of the SID's own, no route means drop. */
+/* Maps a FIB result to a plan for packets of l3_len bytes. main_table: the
+ * kernel would route this packet through the main table itself, so handing
+ * the processed packet to it is exact even when there is no route (it sends
+ * Unreachable); for a table or next hop of the SID's own, no route means
+ * drop. */
 INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup *fib,
-				struct fwd_answer a, __u8 hop_limit, bool main_table, __s32 len_diff)
+				struct fwd_answer a, __u8 hop_limit, bool main_table, __u32 l3_len)
 {
 	struct plan p = {PLAN_KERNEL, SRV6_PASS_KERNEL_ROUTE};
 
@@ -60,9 +61,11 @@ INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup
 			p.reason = SRV6_PASS_HOP_LIMIT;
 			return p;
 		}
-		/* the FIB checks the MTU only when it finds a neighbour */
-		__u32 mtu_len = 0;
-		if (bpf_check_mtu(ctx, fib->ifindex, &mtu_len, len_diff, 0)) {
+		/* the FIB checks the MTU only when it finds a neighbour; l3_len
+		 * is the length of each packet that leaves (GSO: a segment) */
+		__u32 mtu_len = l3_len;
+		if (bpf_check_mtu(ctx, fib->ifindex, &mtu_len, 0, 0)) {
+			fib->mtu_result = mtu_len; /* the device's MTU */
 			p.reason = SRV6_PASS_TOO_BIG;
 			return p;
 		}

@@ -6,6 +6,7 @@
 #include "encap.h"
 #include "fib_watch.h"
 #include "input.h"
+#include "ports_watch.h"
 
 /* The kernel's input checks for an IPv6 packet that is ours: 0 to go on,
  * else a drop reason or SRV6_PASS_KERNEL_INPUT (leave it to the kernel). */
@@ -96,6 +97,13 @@ int srv6_tc(struct __sk_buff *ctx)
 	default:
 		return TC_ACT_OK;
 	}
+}
+
+/* TC's slow path for packets too big for their tunnel (pmtud.h). */
+SEC("tc")
+int srv6_pmtud(struct __sk_buff *ctx)
+{
+	return pmtud_tc(ctx, ctx->cb[0], ctx->cb[1]) == V_REDIRECT ? TC_ACT_REDIRECT : TC_ACT_SHOT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

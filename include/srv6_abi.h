@@ -16,7 +16,7 @@
  * counter arrays); an instance may be created larger (Instance::Options). */
 #define SRV6_MAX_SIDS (1u << 16)
 #define SRV6_MAX_POLICIES (1u << 16)
-#define SRV6_MAX_TX_PORTS 256
+#define SRV6_MAX_PORTS 256
 
 /* Behaviours. One entry per behaviour; values are stable (they live in
  * pinned maps across restarts), so new behaviours only append. */
@@ -58,6 +58,11 @@ enum srv6_reason {
 	SRV6_PASS_SKB_EGRESS,      /* egress not an XDP tx port: TC/skb path */
 	SRV6_PASS_NO_HEADROOM,     /* encapsulation exceeds XDP headroom: TC does it */
 	SRV6_PASS_KERNEL_INPUT,    /* unprocessed: the kernel's input answers it (ICMP) */
+	SRV6_PASS_CSUM,            /* XDP: checksum may be left to offload: skb path */
+	SRV6_DROP_PMTU_ICMP,       /* over the tunnel MTU: ICMP error sent to the inner source */
+	SRV6_DROP_PMTU_LIMITED,    /* over the tunnel MTU: ICMP error rate limited */
+	SRV6_DROP_TOO_BIG,         /* over the tunnel MTU, IPv4 without DF: dropped (as the kernel) */
+	SRV6_DROP_NEXT_LOCAL,      /* End: next segment is a local address (the kernel blackholes) */
 	SRV6_REASON__MAX,
 };
 
@@ -111,6 +116,43 @@ struct srv6_counters {
 	__u64 errors;
 };
 
+/* TC's slow paths: programs of their own, entered by tail call from the
+ * datapath (map tc_slow), so the fast path's stack and verification stay
+ * small. Arguments travel in skb->cb. */
+enum srv6_tc_slow {
+	SRV6_TC_SLOW_PMTUD, /* cb[0]: tunnel MTU, cb[1]: inner is IPv6 */
+	SRV6_TC_SLOW__MAX,
+};
+
+/* A device attached to the instance (map ports, keyed by ifindex). */
+enum srv6_port_flags {
+	SRV6_PORT_TX_XDP = 1,     /* takes XDP frames (redirect target) */
+	SRV6_PORT_TX_FIXED = 2,   /* TX_XDP set by the operator, not by the kernel's xdp-features */
+	SRV6_PORT_RX_PARTIAL = 4, /* native XDP on a driver that hands skbs to XDP (veth, tun):
+				   * frames may carry a checksum left to offload */
+	SRV6_PORT_XDP_GENERIC = 8,/* XDP runs in generic mode: its redirects are skbs */
+	SRV6_PORT_XDP = 16,       /* XDP attached (else TC only) */
+};
+
+struct srv6_port {
+	__u32 flags; /* enum srv6_port_flags */
+};
+
+/* The kernel's netdev generic-netlink family (linux/netdev.h, 6.3+; the
+ * uapi headers here are older): its "mgmt" group announces a device's
+ * xdp-features, whose NDO_XMIT says it takes XDP frames. A veth has it
+ * while its peer runs native XDP or GRO, and loses it BEFORE the peer's
+ * receive path goes away. */
+enum srv6_netdev_genl {
+	SRV6_NETDEV_CMD_DEV_GET = 1,
+	SRV6_NETDEV_CMD_DEV_ADD_NTF = 2,
+	SRV6_NETDEV_CMD_DEV_DEL_NTF = 3,
+	SRV6_NETDEV_CMD_DEV_CHANGE_NTF = 4,
+	SRV6_NETDEV_A_DEV_IFINDEX = 1,
+	SRV6_NETDEV_A_DEV_XDP_FEATURES = 3,
+	SRV6_NETDEV_XDP_ACT_NDO_XMIT = 4,
+};
+
 /* The forwarding cache's clock (map fwd_clock, u64 values by index).
  * GEN moves on every change the kernel's FIB answer may depend on (routes,
  * rules, neighbours, links, addresses): the kernel announces each on
@@ -136,13 +178,15 @@ enum srv6_fwd_stat {
 /* Slots per CPU in the forwarding cache (a power of two). */
 #define SRV6_FWD_CACHE_SLOTS 2048
 
-/* One cached FIB answer (map fwd_cache): the query's inputs, what a
- * successful bpf_fib_lookup wrote back, and what the datapath derived from
- * it. Only successes are cached. */
+/* One cached answer (map fwd_cache): the query's inputs, what a
+ * successful bpf_fib_lookup wrote back and what the datapath derived from
+ * it, or only that the destination is one of our SIDs (which End asks
+ * first, without the FIB). Only successes are cached. */
 struct srv6_fwd_query {
 	__u32 flags;    /* bpf_fib_lookup flags */
 	__u32 ifindex;  /* input interface, or the output one with _OUTPUT */
-	__u32 tbid;     /* with BPF_FIB_LOOKUP_TBID */
+	__u32 tbid;     /* with BPF_FIB_LOOKUP_TBID; with _OUTPUT the input
+			 * interface, which the slot's rx_partial is about */
 	__be32 flowinfo;
 	__u8 src[16];
 	__u8 dst[16];
@@ -155,9 +199,11 @@ struct srv6_fwd_slot {
 	__u32 mtu;
 	__u8 smac[6];
 	__u8 dmac[6];
-	__u8 tx_port;    /* the egress is in tx_ports */
+	__u8 has_fib;    /* the FIB's answer is here (else only dst_is_sid) */
+	__u8 tx_port;    /* XDP may redirect to the egress (map ports) */
 	__u8 dst_is_sid; /* q.dst is one of our SIDs */
-	__u8 pad[6];
+	__u8 rx_partial; /* the ingress is SRV6_PORT_RX_PARTIAL */
+	__u8 pad[4];
 	__u8 src[16];   /* the source the FIB chose (BPF_FIB_LOOKUP_SRC) */
 	__u8 gw[16];    /* the next hop the FIB wrote over the destination */
 };

@@ -64,18 +64,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } reason_stats SEC(".maps");
 
-/* Devices XDP may redirect to (keyed by ifindex). A device missing here is
- * reached through the TC/skb path: a veth whose peer runs no XDP program
- * silently drops XDP frames, so only known-good egresses are listed. */
+/* The devices attached to the instance, by ifindex (struct srv6_port).
+ * XDP redirects only to a device listed here whose SRV6_PORT_TX_XDP is on:
+ * a veth whose peer runs no XDP program (and no GRO) takes XDP frames and
+ * silently drops them; anything else goes through the TC/skb path. */
 struct {
 	/* a hash, not a devmap: libbpf 1.1 cannot reuse a pinned devmap (the
 	 * kernel adds BPF_F_RDONLY_PROG to it), and bpf_redirect bulks too */
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SRV6_MAX_TX_PORTS);
+	__uint(max_entries, SRV6_MAX_PORTS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct srv6_port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} tx_ports SEC(".maps");
+} ports SEC(".maps");
 
 /* The programs themselves, for running the next SID when it is one of ours
  * (a tail call re-enters the program with the rewritten packet). One array
@@ -96,6 +97,16 @@ struct {
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } chain_tc SEC(".maps");
+
+/* TC's slow paths (enum srv6_tc_slow), filled by the loader with this
+ * object's programs; pinned for the same reason as the chain maps. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SRV6_TC_SLOW__MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tc_slow SEC(".maps");
 
 /* The forwarding cache's clock (enum srv6_fwd_clock): shared by every
  * load of the instance and by its watchers, hence pinned. */
@@ -123,5 +134,35 @@ struct {
 	__type(key, __u32);
 	__type(value, struct srv6_fwd_slot);
 } fwd_cache SEC(".maps");
+
+/* Scratch memory, per CPU, for what the stack cannot hold or a helper must
+ * size at run time: checksum tails, FIB queries of the slow paths. */
+struct srv6_scratch {
+	__u8 buf[516]; /* a checksum tail: < 512 bytes, rounded up to a word */
+	struct bpf_fib_lookup fib;
+	__u8 addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct srv6_scratch);
+} scratch SEC(".maps");
+
+/* ICMP errors the datapath sends itself (PMTUD at the head-end): a token
+ * bucket shared by every CPU, as the kernel's global ICMP budget. */
+struct srv6_icmp_bucket {
+	struct bpf_spin_lock lock;
+	__u64 credit; /* ns worth of messages at SRV6_ICMP_RATE */
+	__u64 last;   /* bpf_ktime_get_ns of the last refill */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct srv6_icmp_bucket);
+} icmp_bucket SEC(".maps");
 
 #endif /* SRV6_MAPS_H */

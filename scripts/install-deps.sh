@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git
   clang llvm libclang-rt-14-dev libelf-dev zlib1g-dev
-  libbpf-dev libxdp-dev xdp-tools bpftool linux-libc-dev
+  libbpf-dev libxdp-dev xdp-tools bpftool linux-libc-dev libmnl-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libboost-dev
   iproute2 iputils-ping ethtool tcpdump python3 python3-scapy python3-matplotlib util-linux procps kmod
 )

@@ -183,9 +183,46 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_PASS_SKB_EGRESS: return "skb_egress";
     case SRV6_PASS_NO_HEADROOM: return "no_headroom";
     case SRV6_PASS_KERNEL_INPUT: return "kernel_input";
+    case SRV6_PASS_CSUM: return "csum_offload";
+    case SRV6_DROP_PMTU_ICMP: return "pmtu_icmp";
+    case SRV6_DROP_PMTU_LIMITED: return "pmtu_ratelimited";
+    case SRV6_DROP_TOO_BIG: return "too_big_no_df";
+    case SRV6_DROP_NEXT_LOCAL: return "next_local";
     case SRV6_REASON__MAX: break;
   }
   return "unknown";  // no default: -Wswitch flags a reason added to the ABI
+}
+
+bool reason_is_drop(srv6_reason r) {
+  switch (r) {
+    case SRV6_PASS_HOP_LIMIT:
+    case SRV6_PASS_TOO_BIG:
+    case SRV6_PASS_NO_NEIGH:
+    case SRV6_PASS_KERNEL_ROUTE:
+    case SRV6_PASS_SKB_EGRESS:
+    case SRV6_PASS_NO_HEADROOM:
+    case SRV6_PASS_KERNEL_INPUT:
+    case SRV6_PASS_CSUM:
+    case SRV6_REASON_NONE:
+    case SRV6_REASON__MAX:
+      return false;
+    case SRV6_DROP_TRUNCATED:
+    case SRV6_DROP_BAD_IP_HEADER:
+    case SRV6_DROP_MALFORMED_SRH:
+    case SRV6_DROP_NO_SRH:
+    case SRV6_DROP_SL_ZERO:
+    case SRV6_DROP_NO_ROUTE:
+    case SRV6_DROP_ENCAP_FAILED:
+    case SRV6_DROP_BAD_ENTRY:
+    case SRV6_DROP_TOO_MANY_EXT:
+    case SRV6_DROP_CHAIN_LIMIT:
+    case SRV6_DROP_PMTU_ICMP:
+    case SRV6_DROP_PMTU_LIMITED:
+    case SRV6_DROP_TOO_BIG:
+    case SRV6_DROP_NEXT_LOCAL:
+      return true;
+  }
+  return false;  // no default: -Wswitch flags a reason added to the ABI
 }
 
 // Messages are built only on refusal: this runs for every SID of a batch.

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "instance_impl.hpp"
+#include "netdev.hpp"
 
 namespace srv6 {
 
@@ -24,6 +25,39 @@ constexpr unsigned kGroups[] = {
     RTNLGRP_NEXTHOP,
 };
 
+// A netlink socket of the current namespace with prog as its filter (first,
+// so that no message is ever queued to it), in groups.
+int filtered_socket(int protocol, int prog, const unsigned* groups, size_t n) {
+  int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  if (sock < 0) throw Error(std::string("cannot open a netlink socket: ") + std::strerror(errno));
+  // Bound, for a port id of our own: the kernel skips listeners whose id
+  // equals the announcement's (0 for its own changes).
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  std::string what;
+  if (bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) what = "bind a netlink socket";
+  else if (setsockopt(sock, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog)) what = "attach a watcher";
+  for (size_t i = 0; what.empty() && i < n; i++)
+    if (setsockopt(sock, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i], sizeof groups[i]))
+      what = "join netlink group " + std::to_string(groups[i]);
+  if (!what.empty()) {
+    int err = errno;
+    close(sock);
+    throw Error("cannot " + what + ": " + std::strerror(err));
+  }
+  return sock;
+}
+
+// Whether the kernel dropped announcements for the socket (ENOBUFS); nothing
+// else is ever queued (the filter drops every message).
+bool lost(int sock) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  char buf[256];
+  return (getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) ||
+         (recv(sock, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno == ENOBUFS);
+}
+
 void set_clock(int fd, uint32_t key, uint64_t v) {
   if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
     throw Error(std::string("cannot write the forwarding cache's clock: ") + std::strerror(errno));
@@ -31,34 +65,20 @@ void set_clock(int fd, uint32_t key, uint64_t v) {
 
 }  // namespace
 
-FibWatch::FibWatch(Instance& inst) : clock_(inst.fwd_clock_fd()) {
-  int prog = inst.fib_watch_prog_fd();
-  sock_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-  if (sock_ < 0) throw Error(std::string("cannot open an rtnetlink socket: ") + std::strerror(errno));
-  // Bound, for a port id of our own: the kernel skips listeners whose id
-  // equals the announcement's (0 for its own changes).
-  sockaddr_nl addr{};
-  addr.nl_family = AF_NETLINK;
-  if (bind(sock_, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) {
-    int err = errno;
-    close(sock_);
-    throw Error(std::string("cannot bind an rtnetlink socket: ") + std::strerror(err));
-  }
-  // The filter first, so that no announcement is ever queued to us.
-  if (setsockopt(sock_, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog)) {
-    int err = errno;
-    close(sock_);
-    throw Error(std::string("cannot attach the forwarding cache's watcher: ") + std::strerror(err));
-  }
-  for (unsigned g : kGroups) {
-    if (setsockopt(sock_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof g)) {
-      int err = errno;
+FibWatch::FibWatch(Instance& inst) : inst_(inst), clock_(inst.fwd_clock_fd()) {
+  sock_ = filtered_socket(NETLINK_ROUTE, inst.fib_watch_prog_fd(), kGroups, std::size(kGroups));
+  // The ports' xdp-features, where the kernel announces them (6.3+).
+  if (auto family = detail::netdev_family()) {
+    try {
+      ports_sock_ = filtered_socket(NETLINK_GENERIC, inst.ports_watch_prog_fd(), &family->mgmt_group, 1);
+    } catch (...) {
       close(sock_);
-      throw Error("cannot join rtnetlink group " + std::to_string(g) + ": " + std::strerror(err));
+      throw;
     }
   }
-  // Answers cached in an earlier lease may predate changes nobody watched.
-  drop_all();
+  // Answers cached in an earlier lease may predate changes nobody watched;
+  // ports may have changed too (asked only now that changes are followed).
+  inst_.refresh_ports();
   beat();
 }
 
@@ -67,19 +87,14 @@ FibWatch::~FibWatch() {
   uint64_t zero = 0;
   bpf_map_update_elem(clock_, &key, &zero, BPF_ANY);
   close(sock_);
+  if (ports_sock_ >= 0) close(ports_sock_);
 }
 
 void FibWatch::drop_all() { detail::drop_fwd_cache(clock_); }
 
 void FibWatch::beat() {
-  int err = 0;
-  socklen_t len = sizeof err;
-  char buf[256];
-  // A lost announcement shows as a socket error (ENOBUFS); nothing else
-  // is ever queued (the filter drops every message).
-  if ((getsockopt(sock_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) ||
-      (recv(sock_, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno == ENOBUFS))
-    drop_all();
+  if (ports_sock_ >= 0 && lost(ports_sock_)) inst_.refresh_ports();  // drops the cache too
+  if (lost(sock_)) drop_all();
   set_clock(clock_, SRV6_FWD_ALIVE_UNTIL,
             detail::lease_clock_ns() + std::chrono::nanoseconds(kLease).count());
 }

@@ -20,6 +20,7 @@
 #include <set>
 
 #include "instance_impl.hpp"
+#include "netdev.hpp"
 #include "srv6/netns.hpp"
 
 namespace srv6 {
@@ -198,10 +199,12 @@ void Instance::Impl::load() {
   }
   // The programs re-enter themselves for a next SID of ours; the newest
   // load serves every attachment of this instance (same maps, same code).
-  uint32_t zero = 0;
+  uint32_t zero = 0, pmtud = SRV6_TC_SLOW_PMTUD;
   int xdp_fd = bpf_program__fd(s->progs.srv6_xdp), tc_fd = bpf_program__fd(s->progs.srv6_tc);
+  int pmtud_fd = bpf_program__fd(s->progs.srv6_pmtud);
   if (bpf_map_update_elem(bpf_map__fd(s->maps.chain_xdp), &zero, &xdp_fd, BPF_ANY) ||
-      bpf_map_update_elem(bpf_map__fd(s->maps.chain_tc), &zero, &tc_fd, BPF_ANY)) {
+      bpf_map_update_elem(bpf_map__fd(s->maps.chain_tc), &zero, &tc_fd, BPF_ANY) ||
+      bpf_map_update_elem(bpf_map__fd(s->maps.tc_slow), &pmtud, &pmtud_fd, BPF_ANY)) {
     skel.reset();
     throw Error("cannot fill the chain maps: " + errstr(errno));
   }
@@ -273,6 +276,27 @@ int Instance::fib_watch_prog_fd() {
 
 int Instance::fwd_clock_fd() const { return impl_->fd[Impl::FWD_CLOCK]; }
 
+int Instance::ports_watch_prog_fd() {
+  impl_->load();
+  return bpf_program__fd(impl_->skel->progs.ports_watch);
+}
+
+int Instance::ports_fd() const { return impl_->fd[Impl::PORTS]; }
+
+void Instance::refresh_ports() {
+  int fd = impl_->fd[Impl::PORTS];
+  for (const PortInfo& p : ports()) {
+    if (p.flags & SRV6_PORT_TX_FIXED) continue;
+    srv6_port now{p.flags & ~uint32_t(SRV6_PORT_TX_XDP)};
+    if (takes_xdp_frames(p.ifindex)) now.flags |= SRV6_PORT_TX_XDP;
+    // only over the entry as it was (an attach or detach may have raced)
+    srv6_port cur{};
+    if (now.flags != p.flags && !bpf_map_lookup_elem(fd, &p.ifindex, &cur) && cur.flags == p.flags)
+      bpf_map_update_elem(fd, &p.ifindex, &now, BPF_EXIST);
+  }
+  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
+}
+
 uint32_t ifindex_of(const std::string& dev) {
   unsigned idx = if_nametoindex(dev.c_str());
   if (!idx) throw Error("device " + dev + " not found");
@@ -331,46 +355,78 @@ bool xdp_detach(int ifindex) {
 
 }  // namespace
 
-void Instance::attach(const std::string& dev, Hook hook, XdpMode mode, bool xdp_egress) {
+namespace {
+
+// The datapath's view of an attached device (enum srv6_port_flags).
+uint32_t port_flags(const std::string& dev, uint32_t ifindex, Hook hook, bool native, Egress egress) {
+  uint32_t f = 0;
+  if (hook == Hook::Xdp) {
+    f |= SRV6_PORT_XDP;
+    if (!native) f |= SRV6_PORT_XDP_GENERIC;
+    // these drivers run native XDP on the skbs their peer sends, whose
+    // checksums may be left to offload (bpf/csum.h)
+    std::string drv = driver_of(dev);
+    if (native && (drv == "veth" || drv == "tun")) f |= SRV6_PORT_RX_PARTIAL;
+  }
+  if (egress != Egress::Auto) f |= SRV6_PORT_TX_FIXED;
+  if (egress == Egress::Xdp || (egress == Egress::Auto && takes_xdp_frames(ifindex)))
+    f |= SRV6_PORT_TX_XDP;
+  return f;
+}
+
+}  // namespace
+
+void Instance::attach(const std::string& dev, Hook hook, XdpMode mode, Egress egress) {
   uint32_t ifindex = ifindex_of(dev);
   impl_->load();
+  bool native = false;
   if (hook == Hook::Tc) {
     tc_attach(ifindex, tc_prog_fd(), dev);
-    return;
-  }
-  // TC first: from the moment XDP runs, it hands packets it cannot finish
-  // to the TC program.
-  tc_attach(ifindex, tc_prog_fd(), dev);
-  // libxdp takes ownership of the fd it is given and closes it
-  xdp_program* prog = xdp_program__from_fd(fcntl(xdp_prog_fd(), F_DUPFD_CLOEXEC, 0));
-  if (libxdp_get_error(prog)) {
-    tc_detach(ifindex);
-    throw Error(dev + ": cannot use XDP program: " + errstr(libxdp_get_error(prog)));
-  }
-  xdp_detach(ifindex);  // replace an earlier instance of ours
-  int err = -EINVAL;
-  if (mode != XdpMode::Generic) err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
-  if (err && mode != XdpMode::Native) err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
-  xdp_program__close(prog);
-  if (err) {
-    tc_detach(ifindex);
-    throw Error(dev + ": cannot attach XDP program: " + errstr(err));
-  }
-  if (xdp_egress) {
-    bpf_map_update_elem(impl_->fd[Impl::TX_PORTS], &ifindex, &ifindex, BPF_ANY);
   } else {
-    bpf_map_delete_elem(impl_->fd[Impl::TX_PORTS], &ifindex);
+    // TC first: from the moment XDP runs, it hands packets it cannot finish
+    // to the TC program.
+    tc_attach(ifindex, tc_prog_fd(), dev);
+    // libxdp takes ownership of the fd it is given and closes it
+    xdp_program* prog = xdp_program__from_fd(fcntl(xdp_prog_fd(), F_DUPFD_CLOEXEC, 0));
+    if (libxdp_get_error(prog)) {
+      tc_detach(ifindex);
+      throw Error(dev + ": cannot use XDP program: " + errstr(libxdp_get_error(prog)));
+    }
+    xdp_detach(ifindex);  // replace an earlier instance of ours
+    int err = -EINVAL;
+    if (mode != XdpMode::Generic) err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+    native = !err;
+    if (err && mode != XdpMode::Native) err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
+    xdp_program__close(prog);
+    if (err) {
+      tc_detach(ifindex);
+      throw Error(dev + ": cannot attach XDP program: " + errstr(err));
+    }
   }
-  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);  // cached answers say which egress is a tx port
+  srv6_port port{port_flags(dev, ifindex, hook, native, egress)};
+  if (bpf_map_update_elem(impl_->fd[Impl::PORTS], &ifindex, &port, BPF_ANY))
+    throw Error(dev + ": cannot record the device: " + errstr(errno));
+  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);  // cached answers say which egress takes XDP frames
 }
 
 void Instance::detach(const std::string& dev) {
   uint32_t ifindex = ifindex_of(dev);
   bool xdp = xdp_detach(ifindex);
   bool tc = tc_detach(ifindex);
-  bpf_map_delete_elem(impl_->fd[Impl::TX_PORTS], &ifindex);
+  bpf_map_delete_elem(impl_->fd[Impl::PORTS], &ifindex);
   drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
   if (!xdp && !tc) throw Error(dev + ": no srv6 program attached");
+}
+
+std::vector<PortInfo> Instance::ports() const {
+  std::vector<PortInfo> out;
+  for_each_key<uint32_t>(impl_->fd[Impl::PORTS], [&](uint32_t ifindex) {
+    srv6_port p{};
+    if (bpf_map_lookup_elem(impl_->fd[Impl::PORTS], &ifindex, &p)) return;
+    out.push_back({ifindex, ifname_of(ifindex), p.flags});
+  });
+  std::sort(out.begin(), out.end(), [](const PortInfo& a, const PortInfo& b) { return a.ifindex < b.ifindex; });
+  return out;
 }
 
 std::vector<SidInfo> Instance::sids() const {

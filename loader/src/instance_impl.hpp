@@ -18,8 +18,8 @@ namespace detail {
 // Maps pinned per instance, in the order of Instance::Impl's fd indexes.
 inline constexpr const char* kMapNames[] = {"sids",         "policies4",    "policies6",
                                             "sid_stats",    "policy_stats", "reason_stats",
-                                            "tx_ports",     "chain_xdp",    "chain_tc",
-                                            "fwd_clock",    "fwd_stats"};
+                                            "ports",        "chain_xdp",    "chain_tc",
+                                            "fwd_clock",    "fwd_stats",    "tc_slow"};
 
 // strerror, plus libbpf's or libxdp's last message when there is one.
 std::string errstr(int err);
@@ -57,8 +57,8 @@ struct Instance::Impl {
   std::string name, dir;
   Instance::Options opts;  // sizes for a new instance
   std::unique_ptr<srv6_dp, detail::ClosedSkel> skel;  // loaded on demand (attach, prog fds)
-  int fd[std::size(detail::kMapNames)] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
-  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, TX_PORTS, CHAIN_XDP, CHAIN_TC, FWD_CLOCK, FWD_STATS };
+  int fd[std::size(detail::kMapNames)] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, PORTS, CHAIN_XDP, CHAIN_TC, FWD_CLOCK, FWD_STATS, TC_SLOW };
 
   ~Impl() {
     for (int f : fd)

@@ -604,7 +604,7 @@ Snapshot snapshot() {
   s.reasons = g_inst->reasons();
   return s;
 }
-bool is_drop_reason(int r) { return r < SRV6_PASS_HOP_LIMIT; }
+bool is_drop_reason(int r) { return srv6::reason_is_drop(static_cast<srv6_reason>(r)); }
 
 // Runs since the last snapshot and the counter changes they must add up to.
 struct Batch {

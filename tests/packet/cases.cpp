@@ -496,9 +496,10 @@ void configure(srv6::Instance& inst) {
   }
   inst.add_policy({srv6::parse_prefix("2001:db8:ff::/64"), SRV6_ENCAP, {ip6("fc00:12::1")}, kTunSrc});
   inst.add_policy({srv6::parse_prefix("2001:db8:ee::/64"), SRV6_ENCAP, {ip6("fc00:1::e"), ip6("fc00:2::2")}, kTunSrc});
-  // XDP may redirect to out0..out2; out3 stands for an egress that cannot
-  // take XDP frames (no XDP program attached to it, so not a tx port).
-  for (const char* dev : {"out0", "out1", "out2"}) inst.attach(dev, srv6::Hook::Xdp);
+  // XDP may redirect to out0..out2 (vouched for: the runs are not live);
+  // out3 stands for an egress that cannot take XDP frames.
+  for (const char* dev : {"out0", "out1", "out2"})
+    inst.attach(dev, srv6::Hook::Xdp, srv6::XdpMode::Auto, srv6::Egress::Xdp);
 }
 
 namespace {

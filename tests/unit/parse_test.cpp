@@ -101,7 +101,7 @@ TEST(Attach, Defaults) {
   EXPECT_EQ(a.dev, "eth0");
   EXPECT_EQ(a.hook, Hook::Xdp);
   EXPECT_EQ(a.mode, XdpMode::Auto);
-  EXPECT_TRUE(a.xdp_egress);
+  EXPECT_EQ(a.egress, Egress::Auto);
 }
 
 TEST(Attach, AllForms) {
@@ -111,12 +111,13 @@ TEST(Attach, AllForms) {
   EXPECT_EQ(tc.hook, Hook::Tc);
   EXPECT_EQ(as<Attach>("attach eth0 xdp mode native").mode, XdpMode::Native);
   EXPECT_EQ(as<Attach>("attach eth0 mode generic").mode, XdpMode::Generic);
-  EXPECT_FALSE(as<Attach>("attach eth0 egress skb").xdp_egress);
-  EXPECT_TRUE(as<Attach>("attach eth0 egress xdp").xdp_egress);
+  EXPECT_EQ(as<Attach>("attach eth0 egress skb").egress, Egress::Skb);
+  EXPECT_EQ(as<Attach>("attach eth0 egress xdp").egress, Egress::Xdp);
+  EXPECT_EQ(as<Attach>("attach eth0 egress auto").egress, Egress::Auto);
   Attach any = as<Attach>("attach eth0 egress skb mode generic xdp");
   EXPECT_EQ(any.hook, Hook::Xdp);
   EXPECT_EQ(any.mode, XdpMode::Generic);
-  EXPECT_FALSE(any.xdp_egress);
+  EXPECT_EQ(any.egress, Egress::Skb);
 }
 
 TEST(Attach, Refusals) {

@@ -140,13 +140,47 @@ void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool s
   print_table(header, rows);
 }
 
+// Attached devices and the path each takes: which hook runs, whether XDP
+// redirects to it (from native XDP; generic XDP's redirects are skbs and go
+// to any device), and why.
+void show_ports(const std::vector<PortInfo>& ports, bool watched, bool as_json) {
+  json out = json::array();
+  std::vector<Row> rows;
+  for (const auto& p : ports) {
+    bool xdp = p.flags & SRV6_PORT_XDP, fixed = p.flags & SRV6_PORT_TX_FIXED;
+    bool takes = p.flags & SRV6_PORT_TX_XDP, partial = p.flags & SRV6_PORT_RX_PARTIAL;
+    std::string mode = !xdp ? "" : (p.flags & SRV6_PORT_XDP_GENERIC) ? "generic" : "native";
+    bool egress_xdp = takes && (fixed || watched);
+    std::string why = fixed ? "set by the operator"
+                      : !takes ? "the kernel says it takes no XDP frames"
+                      : watched ? "the kernel says it takes XDP frames"
+                                : "the kernel says it takes XDP frames, but srv6d is not watching";
+    if (as_json) {
+      json j = {{"dev", p.dev},  {"ifindex", p.ifindex},           {"hook", xdp ? "xdp" : "tc"},
+                {"egress", egress_xdp ? "xdp" : "skb"},             {"egress_rule", fixed ? "fixed" : "auto"},
+                {"takes_xdp_frames", takes},                        {"partial_checksums", partial}};
+      if (xdp) j["mode"] = mode;
+      out.push_back(j);
+      continue;
+    }
+    rows.push_back({p.dev, xdp ? "xdp " + mode : "tc", egress_xdp ? "xdp" : "skb", why,
+                    partial ? "finished at XDP when left to offload" : ""});
+  }
+  if (as_json) {
+    std::cout << out.dump() << "\n";
+    return;
+  }
+  print_table({"DEV", "HOOK", "EGRESS", "WHY", "RX CHECKSUMS"}, rows);
+}
+
 // Runs one parsed command against the instance.
 struct Executor {
   Instance& inst;
   const cli::Globals& g;
 
   void operator()(const cli::Help&) { std::cout << cli::usage(); }
-  void operator()(const cli::Attach& a) { inst.attach(a.dev, a.hook, a.mode, a.xdp_egress); }
+  void operator()(const cli::Attach& a) { inst.attach(a.dev, a.hook, a.mode, a.egress); }
+  void operator()(const cli::LinkShow&) { show_ports(inst.ports(), inst.fwd_cache().watched, g.json); }
   void operator()(const cli::Detach& d) { inst.detach(d.dev); }
   void operator()(const cli::SidAdd& s) {
     SidConfig c = s.config;

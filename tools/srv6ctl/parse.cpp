@@ -146,8 +146,9 @@ Action parse_attach(Tokens& t) {
     else throw Error(cat("unknown mode ", *mode, " (native|generic)"));
   }
   if (auto* egress = f.get("egress")) {
-    if (*egress == "skb") a.xdp_egress = false;
-    else if (*egress != "xdp") throw Error(cat("unknown egress ", *egress, " (xdp|skb)"));
+    if (*egress == "skb") a.egress = Egress::Skb;
+    else if (*egress == "xdp") a.egress = Egress::Xdp;
+    else if (*egress != "auto") throw Error(cat("unknown egress ", *egress, " (auto|xdp|skb)"));
   }
   return a;
 }
@@ -231,6 +232,11 @@ Action parse_stats(Tokens& t) {
   return s;
 }
 
+Action parse_link_show(Tokens& t) {
+  t.expect_end();
+  return LinkShow{};
+}
+
 Action parse_help(Tokens&) { return Help{}; }
 
 using Parser = Action (*)(Tokens&);
@@ -241,6 +247,7 @@ struct Sub {
 
 constexpr Sub sid_subs[] = {{"add", parse_sid_add},   {"del", parse_sid_del},  {"delete", parse_sid_del},
                             {"show", parse_sid_show}, {"list", parse_sid_show}, {"help", parse_help}};
+constexpr Sub link_subs[] = {{"show", parse_link_show}, {"list", parse_link_show}, {"help", parse_help}};
 constexpr Sub policy_subs[] = {{"add", parse_policy_add},   {"del", parse_policy_del},
                                {"delete", parse_policy_del}, {"show", parse_policy_show},
                                {"list", parse_policy_show},  {"help", parse_help}};
@@ -255,7 +262,7 @@ Action run(std::string_view object, std::string_view sub, Parser parse, Tokens& 
   }
 }
 
-// "sid" and "policy": an object with subcommands; no subcommand = show.
+// "sid", "policy", "link": an object with subcommands; no subcommand = show.
 Action parse_object(std::string_view object, std::span<const Sub> subs, Tokens& t) {
   std::string_view sub = t.done() ? "show" : t.next();
   auto it = std::find_if(subs.begin(), subs.end(), [&](const Sub& s) { return s.name == sub; });
@@ -268,6 +275,7 @@ Action parse_command(Tokens& t) {
   std::string_view name = t.next();
   if (name == "sid") return parse_object("sid", sid_subs, t);
   if (name == "policy") return parse_object("policy", policy_subs, t);
+  if (name == "link") return parse_object("link", link_subs, t);
   if (name == "attach") return run(name, {}, parse_attach, t);
   if (name == "detach") return run(name, {}, parse_detach, t);
   if (name == "stats") return run(name, {}, parse_stats, t);
@@ -383,8 +391,9 @@ const char* usage() {
   return "usage: srv6ctl [-j] [-s] [-n NETNS] [--instance NAME] [--capacity N] COMMAND\n"
          "       srv6ctl [-n NETNS] [--instance NAME] [--capacity N] -b FILE   (sid/policy add/del, one a line,\n"
          "                                                     applied all or nothing)\n"
-         "  attach DEV [xdp|tc] [mode native|generic] [egress xdp|skb]\n"
+         "  attach DEV [xdp|tc] [mode native|generic] [egress auto|xdp|skb]\n"
          "  detach DEV\n"
+         "  link show                    (attached devices, and the path each takes)\n"
          "  sid add SID[/LEN] action End [count]\n"
          "  sid add SID[/LEN] action End.X nh6 ADDR [oif DEV] [count]\n"
          "  sid add SID[/LEN] action End.T table ID [count]\n"

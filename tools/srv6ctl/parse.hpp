@@ -30,7 +30,7 @@ struct Attach {
   std::string dev;
   Hook hook = Hook::Xdp;
   XdpMode mode = XdpMode::Auto;
-  bool xdp_egress = true;  // "egress skb" -> false
+  Egress egress = Egress::Auto;  // "egress auto|xdp|skb"
 };
 struct Detach {
   std::string dev;
@@ -52,6 +52,7 @@ struct PolicyDel {
   Prefix prefix;
 };
 struct PolicyShow {};
+struct LinkShow {};
 struct Stats {
   bool reset = false;
 };
@@ -61,7 +62,7 @@ struct Batch {
 };
 
 using Action = std::variant<Help, Attach, Detach, SidAdd, SidDel, SidShow, PolicyAdd,
-                            PolicyDel, PolicyShow, Stats, Batch>;
+                            PolicyDel, PolicyShow, LinkShow, Stats, Batch>;
 
 struct Command {
   Globals globals;

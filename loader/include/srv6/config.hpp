@@ -81,5 +81,8 @@ struct Counters {
 };
 
 std::string_view reason_name(srv6_reason r);
+// A drop (the packet goes nowhere, or is answered by an ICMP error of
+// ours) as opposed to a hand-off to the kernel or the TC program.
+bool reason_is_drop(srv6_reason r);
 
 }  // namespace srv6

@@ -4,7 +4,9 @@
 // socket filter attached (bpf/fib_watch.h), which moves the cache's
 // generation inside each announcement. A heartbeat leases the cache: when
 // the owner stops beating (or exits), the lease runs out and every packet
-// asks the FIB again. srv6d owns one; so do tests and benchmarks.
+// asks the FIB again. It also keeps the ports' "takes XDP frames" true
+// (bpf/ports_watch.h) from the kernel's netdev announcements.
+// srv6d owns one; so do tests and benchmarks.
 #pragma once
 
 #include <chrono>
@@ -36,7 +38,9 @@ class FibWatch {
 
  private:
   void drop_all();
+  Instance& inst_;
   int sock_ = -1;
+  int ports_sock_ = -1;
   int clock_ = -1;
 };
 

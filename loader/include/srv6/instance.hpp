@@ -15,6 +15,19 @@ namespace srv6 {
 
 enum class Hook { Xdp, Tc };
 enum class XdpMode { Auto, Native, Generic };  // Auto: native, else generic
+// Whether XDP may redirect to a device. Auto: while the kernel says it takes
+// XDP frames (xdp-features: a veth while its peer runs native XDP or GRO),
+// which srv6d follows as it changes; without srv6d, the skb path. Xdp / Skb:
+// the operator says so, whatever the kernel says.
+enum class Egress { Auto, Xdp, Skb };
+
+// A device attached to the instance, with the datapath's view of it
+// (enum srv6_port_flags).
+struct PortInfo {
+  uint32_t ifindex = 0;
+  std::string dev;  // its name now ("if<N>" when gone)
+  uint32_t flags = 0;
+};
 
 struct SidInfo {
   SidConfig config;
@@ -78,12 +91,12 @@ class Instance {
   const std::string& pin_dir() const;
 
   // Attach to a device. XDP also installs the TC ingress program, which
-  // finishes what XDP hands to the kernel. xdp_egress: the device may be an
-  // XDP redirect target (its peer accepts XDP frames); otherwise packets to
-  // it leave through the TC/skb path.
+  // finishes what XDP hands to the kernel. egress: whether XDP may redirect
+  // to the device; packets to it otherwise leave through the TC/skb path.
   void attach(const std::string& dev, Hook hook, XdpMode mode = XdpMode::Auto,
-              bool xdp_egress = true);
+              Egress egress = Egress::Auto);
   void detach(const std::string& dev);
+  std::vector<PortInfo> ports() const;
 
   // Applies every change, in order, or none: an invalid config, a
   // duplicate, a missing entry or a full table refuses the whole batch
@@ -114,6 +127,12 @@ class Instance {
   // The forwarding cache's watcher program and clock (srv6/fib_watch.hpp).
   int fib_watch_prog_fd();
   int fwd_clock_fd() const;
+  // The ports' watcher program (bpf/ports_watch.h) and the ports map.
+  int ports_watch_prog_fd();
+  int ports_fd() const;
+  // Sets SRV6_PORT_TX_XDP of every port the operator did not fix from what
+  // the kernel says now (xdp-features), and drops the forwarding cache.
+  void refresh_ports();
 
   // Unpins every map of this instance (the next open starts empty).
   void destroy();
