@@ -69,10 +69,19 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	struct fwd_answer a = {.rc = BPF_FIB_LKUP_RET_NO_NEIGH};
 	if (ll_src) {
 		a.rc = BPF_FIB_LKUP_RET_NOT_FWDED;
-		a.dst_is_sid = r.main_table && is_our_sid(&next_da);
+		enum sid_kind kind = r.main_table ? sid_kind_of(&next_da) : SID_NONE;
+		a.dst_is_sid = kind == SID_OURS;
+		a.dst_is_local = kind == SID_LOCAL;
 	} else if (!r.neigh_only) {
 		a = fwd_lookup(ctx, xdp, &fib, r.flags, r.main_table ? FWD_SID_FIRST : FWD_SID_NONE,
 			       ctx_ifindex(ctx, xdp));
+	}
+	if (a.dst_is_local) {
+		/* seg6local routes End's new DA with local delivery off: a local
+		 * address is a blackhole, and the packet counts as processed */
+		count_reason(SRV6_DROP_NEXT_LOCAL);
+		count_slot(&sid_stats, e->stats_idx, g.segs, gso_wire_bytes(&g, l3_len, 0), true);
+		return V_DROP;
 	}
 	struct plan p = {PLAN_CHAIN, 0};
 	if (!r.main_table || !a.dst_is_sid)

@@ -43,12 +43,25 @@ INLINE bool fwd_query_eq(const struct srv6_fwd_query *a, const struct srv6_fwd_q
 
 /* Our SIDs act as if they were routes in the main table: when a packet's
  * next destination is one, the kernel's seg6local would run that SID right
- * away (no forwarding, so no hop-limit decrement in between). */
-INLINE bool is_our_sid(const void *addr)
+ * away (no forwarding, so no hop-limit decrement in between). A local
+ * address is not a SID, whatever SID prefix covers it. */
+enum sid_kind {
+	SID_NONE,
+	SID_OURS,
+	SID_LOCAL, /* one of the router's own addresses */
+};
+
+INLINE enum sid_kind sid_kind_of(const void *addr)
 {
 	struct srv6_sid_key k = {.prefixlen = 128};
 	__builtin_memcpy(k.addr, addr, 16);
-	return bpf_map_lookup_elem(&sids, &k) != NULL;
+	struct srv6_sid_entry *e = bpf_map_lookup_elem(&sids, &k);
+	return !e ? SID_NONE : (e->flags & SRV6_LOCAL) ? SID_LOCAL : SID_OURS;
+}
+
+INLINE bool is_our_sid(const void *addr)
+{
+	return sid_kind_of(addr) == SID_OURS;
 }
 
 /* A FIB answer and what the datapath derives from it, cached together
@@ -57,13 +70,14 @@ struct fwd_answer {
 	long rc;         /* bpf_fib_lookup's (fib filled as it fills it), or FWD_RC_NOT_ASKED */
 	bool tx_port;    /* success, and XDP may redirect to the egress */
 	bool dst_is_sid; /* the query's destination is one of our SIDs */
+	bool dst_is_local; /* FWD_SID_FIRST: ... or one of the router's own addresses */
 	bool rx_partial; /* XDP: the ingress may carry checksums left to offload */
 };
 
 enum fwd_sid_check {
 	FWD_SID_NONE,  /* not needed (only cached, for the other callers) */
 	FWD_SID_AFTER, /* dst_is_sid along with the FIB's answer */
-	FWD_SID_FIRST, /* a SID needs no FIB answer (End by the main table) */
+	FWD_SID_FIRST, /* a SID, or a local address, needs no FIB answer (End by the main table) */
 };
 
 INLINE __u32 port_flags(__u32 ifindex, bool *attached)
@@ -95,9 +109,12 @@ INLINE struct fwd_answer fwd_uncached(void *ctx, const bool xdp, struct bpf_fib_
 				      bool watched)
 {
 	struct fwd_answer a = {FWD_RC_NOT_ASKED};
-	if (check == FWD_SID_FIRST && is_our_sid(fib->ipv6_dst)) {
-		a.dst_is_sid = true;
-		return a;
+	if (check == FWD_SID_FIRST) {
+		enum sid_kind kind = sid_kind_of(fib->ipv6_dst);
+		a.dst_is_sid = kind == SID_OURS;
+		a.dst_is_local = kind == SID_LOCAL;
+		if (kind != SID_NONE)
+			return a;
 	}
 	if (check == FWD_SID_AFTER)
 		a.dst_is_sid = is_our_sid(fib->ipv6_dst); /* the FIB overwrites it */
@@ -169,7 +186,7 @@ INLINE struct fwd_answer fwd_lookup(void *ctx, const bool xdp, struct bpf_fib_lo
 	bool sid_only = a.rc == FWD_RC_NOT_ASKED;
 	if (!sid_only)
 		count_in(&fwd_stats, SRV6_FWD_MISSES);
-	if ((a.rc != BPF_FIB_LKUP_RET_SUCCESS && !sid_only) || !gen)
+	if ((a.rc != BPF_FIB_LKUP_RET_SUCCESS && !sid_only) || a.dst_is_local || !gen)
 		return a;
 	/* invalid while written: a program run from process context
 	 * (BPF_PROG_TEST_RUN) may be interrupted by one on this CPU's softirq */

@@ -38,6 +38,8 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 		struct srv6_sid_key sk = {.prefixlen = 128};
 		__builtin_memcpy(sk.addr, &ip6->daddr, 16);
 		struct srv6_sid_entry *e = bpf_map_lookup_elem(&sids, &sk);
+		if (e && (e->flags & SRV6_LOCAL))
+			return V_PASS; /* one of the router's own addresses: the kernel's */
 		struct srv6_policy6_key pk = {.prefixlen = 128};
 		__builtin_memcpy(pk.addr, &ip6->daddr, 16);
 		struct srv6_policy_entry *pe = e ? NULL : bpf_map_lookup_elem(&policies6, &pk);
@@ -59,7 +61,7 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 		struct srv6_policy4_key pk = {.prefixlen = 32};
 		__builtin_memcpy(pk.addr, &ip4->daddr, 4);
 		struct srv6_policy_entry *pe = bpf_map_lookup_elem(&policies4, &pk);
-		if (!pe)
+		if (!pe || (pe->flags & SRV6_LOCAL))
 			return V_PASS;
 		ctx_pull(ctx, xdp, ETH_LEN + 60); /* options included */
 		data = ctx_data(ctx, xdp);

@@ -72,13 +72,22 @@ struct srv6_sid_key {
 	__u8 addr[16];
 };
 
+/* The router's own addresses (the kernel's local table: local and anycast
+ * routes; IPv4 local and broadcast) win over any SID or policy prefix, as
+ * the local table comes first in the kernel's lookups. The loader keeps
+ * them in the tries (IPv6 in sids, IPv4 in policies4): as an entry of their
+ * own, or as a flag on an entry the operator made for that very prefix. */
+#define SRV6_LOCAL 1            /* srv6_sid_entry.flags, srv6_policy_entry.flags */
+#define SRV6_NO_STATS 0xffffffffu /* stats_idx of a local address's own entry */
+
 /* Attributes of one SID (the kernel's seg6local route). */
 struct srv6_sid_entry {
-	__u32 action;    /* enum srv6_action */
+	__u32 action;    /* enum srv6_action; UNSPEC for a local address's own entry */
 	__u32 stats_idx; /* slot in sid_stats */
 	__u32 table;     /* End.T: routing table id */
 	__u32 oif;       /* End.X: egress ifindex, 0 = any */
 	__u8 nh6[16];    /* End.X: next hop */
+	__u32 flags;     /* SRV6_LOCAL */
 };
 
 /* LPM trie keys on the inner destination of a head-end policy. */
@@ -100,7 +109,7 @@ struct srv6_policy_entry {
 	__u32 stats_idx; /* slot in policy_stats */
 	__u16 srh_len;   /* bytes of srh[] in use, 0 = no SRH (Red, 1 SID) */
 	__u8 has_src;    /* src set; else the FIB picks the egress address */
-	__u8 pad;
+	__u8 flags;      /* SRV6_LOCAL */
 	__u32 pad2;
 	__u8 src[16];    /* outer source */
 	__u8 dst[16];    /* outer destination: the first segment */
@@ -122,6 +131,20 @@ struct srv6_counters {
 enum srv6_tc_slow {
 	SRV6_TC_SLOW_PMTUD, /* cb[0]: tunnel MTU, cb[1]: inner is IPv6 */
 	SRV6_TC_SLOW__MAX,
+};
+
+/* The local routes the loader put into the tries (map locals, control
+ * plane only), so it can take them out again. */
+struct srv6_local_key {
+	__u8 family;    /* AF_INET, AF_INET6 */
+	__u8 prefixlen;
+	__u8 pad[2];
+	__u8 addr[16];
+};
+
+enum srv6_local_state {
+	SRV6_LOCAL_ENTRY = 1, /* an entry of its own */
+	SRV6_LOCAL_FLAG = 2,  /* SRV6_LOCAL on the operator's entry */
 };
 
 /* A device attached to the instance (map ports, keyed by ifindex). */

@@ -98,6 +98,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } chain_tc SEC(".maps");
 
+/* The local routes the loader keeps in the tries (control plane only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct srv6_local_key);
+	__type(value, __u32); /* enum srv6_local_state */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} locals SEC(".maps");
+
 /* TC's slow paths (enum srv6_tc_slow), filled by the loader with this
  * object's programs; pinned for the same reason as the chain maps. */
 struct {

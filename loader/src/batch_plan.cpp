@@ -116,7 +116,9 @@ class Planner {
   void read_table(int map, Slots& slots) {
     for_each_key<K>(impl_.fd[map], [&](const K& k) {
       E e{};
-      if (bpf_map_lookup_elem(impl_.fd[map], &k, &e)) return;  // deleted meanwhile
+      // deleted meanwhile, or a local address's own entry (local.cpp): absent
+      // for the operator, whose entry may take its place
+      if (bpf_map_lookup_elem(impl_.fd[map], &k, &e) || is_local_entry(e)) return;
       slots.use(e.stats_idx);
       items_.push_back({key_of(map, k), 0});
     });
@@ -144,7 +146,8 @@ class Planner {
     }
     if (key.map == Impl::SIDS) old.emplace<srv6_sid_entry>();
     else old.emplace<srv6_policy_entry>();
-    return bpf_map_lookup_elem(fd, key.bytes.data(), const_cast<void*>(value_of(old))) == 0;
+    if (bpf_map_lookup_elem(fd, key.bytes.data(), const_cast<void*>(value_of(old)))) return false;
+    return !std::visit([](const auto& e) { return is_local_entry(e); }, old);
   }
 
   // Walks each key's changes in batch order from the table's state: the

@@ -94,7 +94,7 @@ class Writer {
     if (count || (errno != EOPNOTSUPP && errno != kEnotsupp && errno != EINVAL))
       throw WriteFailed{count, errno};
     for (size_t k = 0; k < n; k++)  // no batch operations for this map type
-      if (bpf_map_update_elem(fd, &keys_[k * ksize], &values_[k * vsize], BPF_NOEXIST))
+      if (bpf_map_update_elem(fd, &keys_[k * ksize], &values_[k * vsize], BPF_ANY))
         throw WriteFailed{k, errno};
   }
 
@@ -145,6 +145,8 @@ void Instance::apply(const std::vector<Change>& changes) {
   }
   // cached forwarding answers say whether their destination is a SID
   if (!changes.empty()) drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
+  // an entry may have taken a local address's place, or left it
+  sync_local();
 }
 
 // Single changes: a batch of one, refused with its plain message.

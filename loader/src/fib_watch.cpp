@@ -48,14 +48,29 @@ int filtered_socket(int protocol, int prog, const unsigned* groups, size_t n) {
   return sock;
 }
 
-// Whether the kernel dropped announcements for the socket (ENOBUFS); nothing
-// else is ever queued (the filter drops every message).
+// Whether the kernel dropped announcements for the socket (ENOBUFS).
 bool lost(int sock) {
   int err = 0;
   socklen_t len = sizeof err;
-  char buf[256];
-  return (getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) ||
-         (recv(sock, buf, sizeof buf, MSG_DONTWAIT) < 0 && errno == ENOBUFS);
+  return getsockopt(sock, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err;
+}
+
+// Reads every message queued; true when there was any, or a loss.
+bool drain(int sock) {
+  bool any = false;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = recv(sock, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      any = true;
+      continue;
+    }
+    if (n < 0 && errno == ENOBUFS) {
+      any = true;
+      continue;
+    }
+    return any;
+  }
 }
 
 void set_clock(int fd, uint32_t key, uint64_t v) {
@@ -93,10 +108,20 @@ FibWatch::~FibWatch() {
 void FibWatch::drop_all() { detail::drop_fwd_cache(clock_); }
 
 void FibWatch::beat() {
-  if (ports_sock_ >= 0 && lost(ports_sock_)) inst_.refresh_ports();  // drops the cache too
-  if (lost(sock_)) drop_all();
+  if (ports_sock_ >= 0 && (lost(ports_sock_) || drain(ports_sock_)))
+    inst_.refresh_ports();  // drops the cache too
+  if (lost(sock_)) {
+    drop_all();
+    lost_ = true;  // local routes may have changed unseen too
+  }
   set_clock(clock_, SRV6_FWD_ALIVE_UNTIL,
             detail::lease_clock_ns() + std::chrono::nanoseconds(kLease).count());
+}
+
+bool FibWatch::local_changed() {
+  bool changed = drain(sock_) || lost_;
+  lost_ = false;
+  return changed;
 }
 
 }  // namespace srv6

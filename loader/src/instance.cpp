@@ -407,6 +407,7 @@ void Instance::attach(const std::string& dev, Hook hook, XdpMode mode, Egress eg
   if (bpf_map_update_elem(impl_->fd[Impl::PORTS], &ifindex, &port, BPF_ANY))
     throw Error(dev + ": cannot record the device: " + errstr(errno));
   drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);  // cached answers say which egress takes XDP frames
+  sync_local();
 }
 
 void Instance::detach(const std::string& dev) {
@@ -433,8 +434,9 @@ std::vector<SidInfo> Instance::sids() const {
   std::vector<SidInfo> out;
   for_each_key<srv6_sid_key>(impl_->fd[Impl::SIDS], [&](const srv6_sid_key& k) {
     srv6_sid_entry e{};
-    if (bpf_map_lookup_elem(impl_->fd[Impl::SIDS], &k, &e)) return;
+    if (bpf_map_lookup_elem(impl_->fd[Impl::SIDS], &k, &e) || is_local_entry(e)) return;
     SidInfo i;
+    i.local = e.flags & SRV6_LOCAL;
     std::memcpy(i.config.sid.addr.data(), k.addr, 16);
     i.config.sid.len = static_cast<uint8_t>(k.prefixlen);
     i.config.action = static_cast<srv6_action>(e.action);
@@ -459,8 +461,9 @@ std::vector<PolicyInfo> Instance::policies() const {
   std::vector<PolicyInfo> out;
   auto add = [&](int map, const Prefix& prefix, const void* key) {
     srv6_policy_entry e{};
-    if (bpf_map_lookup_elem(impl_->fd[map], key, &e)) return;
-    out.push_back({policy_from_entry(prefix, e), read_counters(impl_->fd[Impl::POL_STATS], e.stats_idx)});
+    if (bpf_map_lookup_elem(impl_->fd[map], key, &e) || is_local_entry(e)) return;
+    out.push_back({policy_from_entry(prefix, e), read_counters(impl_->fd[Impl::POL_STATS], e.stats_idx),
+                   (e.flags & SRV6_LOCAL) != 0});
   };
   for_each_key<srv6_policy4_key>(impl_->fd[Impl::POL4], [&](const srv6_policy4_key& k) {
     Prefix4 p;

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -19,7 +20,8 @@ namespace detail {
 inline constexpr const char* kMapNames[] = {"sids",         "policies4",    "policies6",
                                             "sid_stats",    "policy_stats", "reason_stats",
                                             "ports",        "chain_xdp",    "chain_tc",
-                                            "fwd_clock",    "fwd_stats",    "tc_slow"};
+                                            "fwd_clock",    "fwd_stats",    "tc_slow",
+                                            "locals"};
 
 // strerror, plus libbpf's or libxdp's last message when there is one.
 std::string errstr(int err);
@@ -34,6 +36,13 @@ void drop_fwd_cache(int clock_fd);
 // Now on the datapath's clock for the cache's lease (bpf_ktime_get_coarse_ns:
 // CLOCK_MONOTONIC_COARSE), in ns.
 uint64_t lease_clock_ns();
+
+// An entry a local route has of its own in a trie (local.cpp), which the
+// operator never sees.
+template <typename E>
+bool is_local_entry(const E& e) {
+  return (e.flags & SRV6_LOCAL) && e.stats_idx == SRV6_NO_STATS;
+}
 
 // Walks every key of a map.
 template <typename Key, typename F>
@@ -57,8 +66,9 @@ struct Instance::Impl {
   std::string name, dir;
   Instance::Options opts;  // sizes for a new instance
   std::unique_ptr<srv6_dp, detail::ClosedSkel> skel;  // loaded on demand (attach, prog fds)
-  int fd[std::size(detail::kMapNames)] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
-  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, PORTS, CHAIN_XDP, CHAIN_TC, FWD_CLOCK, FWD_STATS, TC_SLOW };
+  int fd[std::size(detail::kMapNames)];
+  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, PORTS, CHAIN_XDP, CHAIN_TC, FWD_CLOCK, FWD_STATS, TC_SLOW, LOCALS };
+  Impl() { std::fill(std::begin(fd), std::end(fd), -1); }
 
   ~Impl() {
     for (int f : fd)

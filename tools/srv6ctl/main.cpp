@@ -71,6 +71,7 @@ json sid_json(const SidInfo& s, bool stats) {
   if (s.config.nh6) j["nh6"] = format_addr6(*s.config.nh6);
   if (s.config.oif) j["oif"] = oif_display(s.config.oif);
   if (s.config.table) j["table"] = s.config.table;
+  if (s.local) j["local"] = true;
   if (stats) j["stats"] = counter_json(s.counters);
   return j;
 }
@@ -82,6 +83,7 @@ json policy_json(const PolicyInfo& p, bool stats) {
             {"mode", encap_mode_name(p.config.mode)},
             {"segs", segs}};
   if (p.config.src) j["src"] = format_addr6(*p.config.src);
+  if (p.local) j["local"] = true;
   if (stats) j["stats"] = counter_json(p.counters);
   return j;
 }
@@ -102,8 +104,10 @@ void show_sids(const std::vector<SidInfo>& sids, bool as_json, bool stats) {
   if (stats) header.insert(header.end(), counter_header.begin(), counter_header.end());
   std::vector<Row> rows;
   for (const auto& s : sids) {
-    Row row = {format_prefix6(s.config.sid), std::string(action_name(s.config.action)),
-               sid_attributes(s.config)};
+    // the kernel's local table wins: the datapath leaves this one to it
+    std::string attrs = sid_attributes(s.config);
+    if (s.local) attrs += std::string(attrs.empty() ? "" : " ") + "(a local address: the kernel's)";
+    Row row = {format_prefix6(s.config.sid), std::string(action_name(s.config.action)), attrs};
     if (stats) {
       Row c = counter_cells(s.counters);
       row.insert(row.end(), c.begin(), c.end());

@@ -1,10 +1,15 @@
 // srv6d: the datapath's daemon. Today it keeps the forwarding cache true
-// (srv6::FibWatch) for one instance and renews its lease; without it the
-// datapath asks the FIB for every packet. Runs in the foreground (systemd
+// (srv6::FibWatch) for one instance and renews its lease, follows the
+// devices' xdp-features and the router's own addresses; without it the
+// datapath asks the FIB for every packet, redirects only to devices the
+// operator vouched for, and knows the addresses of the last srv6ctl change. Runs in the foreground (systemd
 // style); SIGINT/SIGTERM end the lease and exit.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -63,6 +68,25 @@ int main(int argc, char** argv) {
         if (!ec) beat();
       });
     };
+    // The router's own addresses follow the kernel's local table.
+    auto sync_local = [&] {
+      try {
+        inst.sync_local();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "srv6d: local addresses: %s\n", e.what());
+      }
+    };
+    sync_local();
+    boost::asio::posix::stream_descriptor announcements(io, ::dup(watch.fd()));
+    std::function<void()> follow = [&] {
+      announcements.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                               [&](const boost::system::error_code& ec) {
+                                 if (ec) return;
+                                 if (watch.local_changed()) sync_local();
+                                 follow();
+                               });
+    };
+    follow();
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code&, int) { io.stop(); });
     beat();

@@ -32,9 +32,12 @@ class FibWatch {
   // deliver an announcement to the socket (ENOBUFS), every cached answer
   // is dropped first.
   void beat();
-  // Readable or in error when announcements were lost; poll it, or just
-  // beat() on time.
+  // Readable when a route of the local table changed (or announcements
+  // were lost): then call local_changed().
   int fd() const { return sock_; }
+  // Reads what fd() holds; true when the router's own addresses may have
+  // changed, so Instance::sync_local() is due.
+  bool local_changed();
 
  private:
   void drop_all();
@@ -42,6 +45,7 @@ class FibWatch {
   int sock_ = -1;
   int ports_sock_ = -1;
   int clock_ = -1;
+  bool lost_ = false;
 };
 
 }  // namespace srv6

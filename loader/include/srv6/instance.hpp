@@ -29,13 +29,17 @@ struct PortInfo {
   uint32_t flags = 0;
 };
 
+// local: the prefix is one of the router's own addresses (the kernel's
+// local table), which wins: the datapath leaves such packets to the kernel.
 struct SidInfo {
   SidConfig config;
   Counters counters;
+  bool local = false;
 };
 struct PolicyInfo {
   PolicyConfig config;
   Counters counters;
+  bool local = false;
 };
 using ReasonCounts = std::array<uint64_t, SRV6_REASON__MAX>;
 // The forwarding cache: answers served from it, FIB lookups while watched,
@@ -133,6 +137,11 @@ class Instance {
   // Sets SRV6_PORT_TX_XDP of every port the operator did not fix from what
   // the kernel says now (xdp-features), and drops the forwarding cache.
   void refresh_ports();
+  // Puts the router's own addresses (the kernel's local table) into the
+  // tables, where they win over any SID or policy prefix, and takes out
+  // those that are gone. After every change and attach, and in srv6d on
+  // every change of the local table.
+  void sync_local();
 
   // Unpins every map of this instance (the next open starts empty).
   void destroy();
