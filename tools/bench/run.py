@@ -138,7 +138,9 @@ def ceiling_args(kind): return [BENCH, "attach", DUT, "sbd0", kind, "sbd1", MAC[
 VARIANTS = {  # name: (setup(behaviour), teardown(behaviour))
     "xdp": (lambda b: [srv6ctl("attach sbd0 xdp"), srv6ctl("attach sbd1 xdp")],
             lambda b: [srv6ctl("detach sbd0"), srv6ctl("detach sbd1")]),
-    "xdp-fib": (lambda b: [stop_srv6d(), srv6ctl("attach sbd0 xdp"), srv6ctl("attach sbd1 xdp")],
+    # without srv6d nothing follows sbd1's xdp-features: vouch for it (its
+    # peer, the sink, runs XDP)
+    "xdp-fib": (lambda b: [stop_srv6d(), srv6ctl("attach sbd0 xdp"), srv6ctl("attach sbd1 xdp egress xdp")],
                 lambda b: [srv6ctl("detach sbd0"), srv6ctl("detach sbd1"), start_srv6d()]),
     "tc": (lambda b: [srv6ctl("attach sbd0 tc")], lambda b: [srv6ctl("detach sbd0")]),
     "kernel": (lambda b: [in_dut(c) for c in b["kernel"][0]],
