@@ -311,5 +311,5 @@ print(x.get("prog", {}).get("id") or next((p["id"] for p in x.get("attached", []
 	map=$(bpftool -j prog show id "$id" | "$TRAFFIC_PY" -c 'import json, sys; print(json.load(sys.stdin)["map_ids"][0])')
 	bpftool -j map lookup id "$map" key "$idx" 0 0 0 | "$TRAFFIC_PY" -c '
 import json, sys
-print(sum(v["value"] for v in json.load(sys.stdin)["values"]))'
+print(sum(v["value"] for v in json.load(sys.stdin)["formatted"]["values"]))'
 }
