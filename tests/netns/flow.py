@@ -6,6 +6,7 @@
     flow.py udp-send ADDR PORT COUNT MAXLEN [--burst B --gap-ms G] [--at K CMD...]
     flow.py tcp-recv ADDR PORT BYTES READY TIMEOUT
     flow.py tcp-send ADDR PORT BYTES TIMEOUT
+    flow.py probe ADDR PORT SIZE COUNT df|nodf
 
 Each prints one JSON object and exits 0 only if everything arrived intact.
 
@@ -29,6 +30,11 @@ checks every byte, and answers the sender with the count it got intact;
 tcp-send writes BYTES, closes its side and waits for that answer. A black
 hole fails within TIMEOUT seconds (TCP_USER_TIMEOUT on unacknowledged data,
 timeouts on connect and on every read).
+
+probe: COUNT UDP datagrams of SIZE payload bytes, 50 ms apart, with DF
+(IPv4 IP_PMTUDISC_DO; IPv6 never fragments on the way anyway) or without
+(IPv4 IP_PMTUDISC_DONT), for path MTU tests; local errors (EMSGSIZE once
+the host has learnt a smaller path MTU) are counted, not fatal.
 """
 import json
 import os
@@ -41,6 +47,8 @@ import time
 
 SO_RCVBUFFORCE = 33  # Linux; not in Python's socket module
 TCP_USER_TIMEOUT = 18
+IP_MTU_DISCOVER, IPV6_MTU_DISCOVER = 10, 23
+IP_PMTUDISC_DONT, IP_PMTUDISC_DO = 0, 2
 
 MAGIC = b"S6UF"
 HDR = struct.Struct("!4sII")  # magic, seq, length
@@ -188,6 +196,25 @@ def tcp_send(addr, port, nbytes, timeout):
     return 0 if res["acknowledged"] == nbytes else 1
 
 
+def probe(addr, port, size, count, df):
+    fam = family(addr)
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    if fam == socket.AF_INET:
+        s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO if df else IP_PMTUDISC_DONT)
+    else:
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IP_PMTUDISC_DO)
+    sent, errors = 0, []
+    for _ in range(count):
+        try:
+            s.sendto(b"P" * size, (addr, port))
+            sent += 1
+        except OSError as e:
+            errors.append(e.strerror)
+        time.sleep(0.05)
+    print(json.dumps({"sent": sent, "errors": errors}))
+    return 0
+
+
 def main(argv):
     mode, addr, port = argv[1], argv[2], int(argv[3])
     if mode in ("udp-recv", "udp-send"):
@@ -201,6 +228,8 @@ def main(argv):
         return tcp_recv(addr, port, int(argv[4]), argv[5], float(argv[6]))
     if mode == "tcp-send":
         return tcp_send(addr, port, int(argv[4]), float(argv[5]))
+    if mode == "probe":
+        return probe(addr, port, int(argv[4]), int(argv[5]), argv[6] == "df")
     raise SystemExit(f"unknown mode {mode}")
 
 
