@@ -124,8 +124,8 @@ for mode in native generic; do
 		xdp_obj_detach "$R" "$dev"
 		xdp_obj_attach "$R" "$dev" "$mode" "$OBJ" xdp_fwd
 	done
-	expect=expect-pass
-	[[ $mode == native ]] && expect=expect-fail
+	expect='expect-pass'
+	[[ $mode == native ]] && expect='expect-fail'
 	pings "$mode"
 	control_run "$mode" "$expect" udp "$HA" "$HB" 2001:db8:b::1
 	control_run "$mode" "$expect" udp "$HA" "$HB" 10.0.2.1

@@ -72,12 +72,12 @@ traffic_csum() {
 
 # traffic_csum_delta NS BEFORE AFTER: sets TR_CSUM (+=) and TR_CSUM_DETAIL.
 traffic_csum_delta() {
-	local -a b a
+	local -a was now
 	local names=(Udp6InCsumErrors UdpInCsumErrors TcpInCsumErrors) i d
-	read -r -a b <<<"$2"
-	read -r -a a <<<"$3"
+	read -r -a was <<<"$2"
+	read -r -a now <<<"$3"
 	for i in 0 1 2; do
-		d=$((a[i] - b[i]))
+		d=$((now[i] - was[i]))
 		TR_CSUM=$((TR_CSUM + d))
 		((d == 0)) || TR_CSUM_DETAIL+="$(traffic_name "$1") ${names[i]} +$d; "
 	done
@@ -99,7 +99,7 @@ traffic_wait_listen() {
 traffic_tcp_run() {
 	local src=$1 dst=$2 addr=$3 port=$((TRAFFIC_PORT++)) rcv_pid cb db out
 	local ready=$TMP/tcp-$port.ready res=$TMP/tcp-$port.recv.json snd=$TMP/tcp-$port.send.json
-	TR_OK=0 TR_CSUM=0 TR_CSUM_DETAIL= TR_DETAIL=
+	TR_OK=0 TR_CSUM=0 TR_CSUM_DETAIL='' TR_DETAIL=''
 	cb=$(traffic_csum "$src") db=$(traffic_csum "$dst")
 	timeout "$TRAFFIC_TIMEOUT" ip netns exec "$dst" "$TRAFFIC_PY" "$TRAFFIC_DIR/flow.py" tcp-recv \
 		"$addr" "$port" "$TRAFFIC_TCP_BYTES" "$ready" "$TRAFFIC_TCP_IDLE" >"$res" 2>&1 &
@@ -147,7 +147,7 @@ traffic_tcp_run() {
 traffic_iperf_run() {
 	local src=$1 dst=$2 addr=$3 port=$((TRAFFIC_PORT++)) srv_pid out
 	local cli_json=$TMP/iperf-$port-client.json srv_json=$TMP/iperf-$port-server.json
-	TR_OK=0 TR_DETAIL=
+	TR_OK=0 TR_DETAIL=''
 	timeout "$TRAFFIC_TIMEOUT" ip netns exec "$dst" iperf3 -s -1 -J -p "$port" >"$srv_json" 2>&1 &
 	srv_pid=$!
 	traffic_wait_listen "$dst" "$port" || true
@@ -191,7 +191,7 @@ traffic_iperf_run() {
 traffic_udp_run() {
 	local src=$1 dst=$2 addr=$3 port=$((TRAFFIC_PORT++)) rcv_pid cb db out maxlen
 	local ready=$TMP/udp-$port.ready done=$TMP/udp-$port.done res=$TMP/udp-$port.json
-	TR_OK=0 TR_CSUM=0 TR_CSUM_DETAIL= TR_DETAIL=
+	TR_OK=0 TR_CSUM=0 TR_CSUM_DETAIL='' TR_DETAIL=''
 	if [[ $(traffic_family "$addr") == v6 ]]; then maxlen=$((TRAFFIC_MTU - 48)); else maxlen=$((TRAFFIC_MTU - 28)); fi
 	cb=$(traffic_csum "$src") db=$(traffic_csum "$dst")
 	timeout "$TRAFFIC_TIMEOUT" ip netns exec "$dst" "$TRAFFIC_PY" "$TRAFFIC_DIR/flow.py" udp-recv \
@@ -236,7 +236,7 @@ traffic_csum_verdict() {
 }
 
 traffic_tcp() { # SRC DST ADDR [LABEL]
-	local what csum=0 detail=
+	local what csum=0 detail=''
 	what="${4:+$4 }TCP $(traffic_family "$3") $(traffic_name "$1") -> $(traffic_name "$2")"
 	traffic_tcp_run "$1" "$2" "$3"
 	csum=$TR_CSUM detail=$TR_CSUM_DETAIL
