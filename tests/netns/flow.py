@@ -39,6 +39,7 @@ the host has learnt a smaller path MTU) are counted, not fatal.
 import json
 import os
 import random
+import signal
 import socket
 import struct
 import subprocess
@@ -135,7 +136,20 @@ def udp_send(addr, port, count, maxlen, opts):
     return 0
 
 
+class Stopped(Exception):
+    pass
+
+
+def stop(signum, frame):
+    # `timeout` passes a signal on to its whole process group too: once is
+    # enough, a second one must not interrupt the report.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped()
+
+
 def tcp_recv(addr, port, nbytes, ready, timeout):
+    # SIGTERM (the sender gave up): report what arrived so far.
+    signal.signal(signal.SIGTERM, stop)
     ls = socket.socket(family(addr), socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
@@ -143,10 +157,10 @@ def tcp_recv(addr, port, nbytes, ready, timeout):
     ls.settimeout(timeout)
     open(ready, "w").close()
     res = {"expected": nbytes, "received": 0, "intact": 0, "first_bad": None, "error": None}
+    off, bad = 0, None
     try:
         c, _ = ls.accept()
         c.settimeout(timeout)
-        off, bad = 0, None
         while True:
             data = c.recv(262144)
             if not data:
@@ -162,6 +176,10 @@ def tcp_recv(addr, port, nbytes, ready, timeout):
         c.close()
     except OSError as e:
         res["error"] = f"{type(e).__name__}: {e}"
+    except Stopped:
+        res["error"] = "stopped after the sender gave up"
+    if res["error"]:
+        res.update(received=off, intact=off if bad is None else bad, first_bad=bad)
     print(json.dumps(res))
     return 0 if res["intact"] == nbytes == res["received"] else 1
 

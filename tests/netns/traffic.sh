@@ -110,6 +110,13 @@ traffic_tcp_run() {
 	done
 	timeout "$TRAFFIC_TIMEOUT" ip netns exec "$src" "$TRAFFIC_PY" "$TRAFFIC_DIR/flow.py" tcp-send \
 		"$addr" "$port" "$TRAFFIC_TCP_BYTES" "$TRAFFIC_TCP_IDLE" >"$snd" 2>&1 || true
+	# A sender that succeeded has the receiver's answer, so the receiver is
+	# done; one that gave up leaves it waiting for data: stop it (it reports).
+	for _ in $(seq 20); do
+		kill -0 "$rcv_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill "$rcv_pid" 2>/dev/null || true
 	wait "$rcv_pid" 2>/dev/null || true
 	traffic_csum_delta "$src" "$cb" "$(traffic_csum "$src")"
 	traffic_csum_delta "$dst" "$db" "$(traffic_csum "$dst")"
