@@ -25,7 +25,10 @@
 # iperf3) and counted UDP flows, both directions, IPv6 and IPv4, with the
 # hosts' offloads at their defaults (checksum offload, TSO/GSO), the
 # receivers' checksum error counters unmoved; then again with GRO on on
-# every router veth (TC then sees GSO packets).
+# every router veth: TC then sees GSO packets, and a router's GRO makes
+# CHECKSUM_PARTIAL packets of its own (merged, then segmented again on the
+# way out), so a checksum must be completed even where no host left it
+# partial.
 #
 # usage: e2e.sh SRV6CTL [SRV6D]            with SRV6D: srv6d runs on R1 and R2
 #                                         (the forwarding cache on), checked

@@ -16,9 +16,11 @@
 #   traffic_both_ways NSA A6 A4 NSB B6 B4 [LABEL]
 #                     both of them, both directions, IPv6 and IPv4
 #
-# Around each run the checksum error counters (Udp6InCsumErrors,
-# UdpInCsumErrors, TcpInCsumErrors) of both ends (each receives: data, or
-# TCP's ACKs) are read; they must not move. A black hole fails fast: no
+# Around each run the checksum error counters of its protocol (UDP:
+# Udp6InCsumErrors, UdpInCsumErrors; TCP: TcpInCsumErrors, one counter for
+# IPv4 and IPv6) at both ends (each receives: data, or TCP's ACKs) are
+# read; they must not move. (Per protocol, so that the retransmissions of a
+# TCP connection that failed before are not blamed on the next UDP flow.) A black hole fails fast: no
 # connection, no acknowledgement or no data for TRAFFIC_TCP_IDLE (4 s) ends
 # a TCP run (TCP_USER_TIMEOUT, iperf3 --connect-timeout / --snd-timeout),
 # and every process runs under `timeout` (TRAFFIC_TIMEOUT).
@@ -70,13 +72,16 @@ traffic_csum() {
 		END { printf "%d %d %d\n", u6, v["Udp:"], v["Tcp:"] }' /proc/net/snmp /proc/net/snmp6
 }
 
-# traffic_csum_delta NS BEFORE AFTER: sets TR_CSUM (+=) and TR_CSUM_DETAIL.
+# traffic_csum_delta udp|tcp NS BEFORE AFTER: the increments of that
+# protocol's counters: TR_CSUM (+=) and TR_CSUM_DETAIL.
 traffic_csum_delta() {
-	local -a was now
+	local -a was now which=(0 1)
 	local names=(Udp6InCsumErrors UdpInCsumErrors TcpInCsumErrors) i d
+	[[ $1 == tcp ]] && which=(2)
+	shift
 	read -r -a was <<<"$2"
 	read -r -a now <<<"$3"
-	for i in 0 1 2; do
+	for i in "${which[@]}"; do
 		d=$((now[i] - was[i]))
 		TR_CSUM=$((TR_CSUM + d))
 		((d == 0)) || TR_CSUM_DETAIL+="$(traffic_name "$1") ${names[i]} +$d; "
@@ -118,8 +123,8 @@ traffic_tcp_run() {
 	done
 	kill "$rcv_pid" 2>/dev/null || true
 	wait "$rcv_pid" 2>/dev/null || true
-	traffic_csum_delta "$src" "$cb" "$(traffic_csum "$src")"
-	traffic_csum_delta "$dst" "$db" "$(traffic_csum "$dst")"
+	traffic_csum_delta tcp "$src" "$cb" "$(traffic_csum "$src")"
+	traffic_csum_delta tcp "$dst" "$db" "$(traffic_csum "$dst")"
 	out=$("$TRAFFIC_PY" - "$snd" "$res" <<-'EOF'
 	import json, sys
 	def load(path):
@@ -213,8 +218,8 @@ traffic_udp_run() {
 		TR_DETAIL="sender failed: $(tail -n 1 "$TMP/udp-$port.send"); "
 	touch "$done"
 	wait "$rcv_pid" 2>/dev/null || true
-	traffic_csum_delta "$src" "$cb" "$(traffic_csum "$src")"
-	traffic_csum_delta "$dst" "$db" "$(traffic_csum "$dst")"
+	traffic_csum_delta udp "$src" "$cb" "$(traffic_csum "$src")"
+	traffic_csum_delta udp "$dst" "$db" "$(traffic_csum "$dst")"
 	out=$("$TRAFFIC_PY" -c '
 import json, sys
 try:
@@ -259,8 +264,8 @@ traffic_tcp() { # SRC DST ADDR [LABEL]
 	fi
 	traffic_verdict "$what: iperf3 -n completes"
 	TR_CSUM=$csum TR_CSUM_DETAIL=$detail
-	traffic_csum_delta "$1" "$cb" "$(traffic_csum "$1")"
-	traffic_csum_delta "$2" "$db" "$(traffic_csum "$2")"
+	traffic_csum_delta tcp "$1" "$cb" "$(traffic_csum "$1")"
+	traffic_csum_delta tcp "$2" "$db" "$(traffic_csum "$2")"
 	traffic_csum_verdict "$what"
 }
 
