@@ -9,6 +9,11 @@
 #   R3 (kernel) End.DX6/End.DX4 toward hostB, encap back toward hostA
 #   R1 decapsulates the return traffic with the kernel's End.DX6/End.DX4.
 #
+# Besides pings, real traffic crosses both ways (tests/netns/traffic.sh):
+# TCP with every byte checked, iperf3, and counted UDP flows, IPv6 and IPv4,
+# with the receivers' checksum error counters; the demo exits 1 if any of
+# it fails.
+#
 # Run as root from anywhere: sudo ./scripts/demo.sh
 set -euo pipefail
 
@@ -17,7 +22,10 @@ SRV6CTL=$PWD/build/tools/srv6ctl/srv6ctl
 SRV6D=$PWD/build/tools/srv6d/srv6d
 DAEMONS=()
 TOPO_PREFIX="srv6demo-$$-"
+PY=/usr/bin/python3
 source tests/netns/topology.sh
+source tests/netns/traffic.sh
+TRAFFIC_VERBOSE=1
 
 if [[ -t 1 ]]; then B=$'\e[1m' N=$'\e[0m'; else B='' N=''; fi
 step() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
@@ -31,10 +39,12 @@ step "Building"
 cmake -S . -B build
 cmake --build build -j2
 
+TMP=$(mktemp -d)
 cleanup() {
 	for pid in "${DAEMONS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	topo_srv6ctl_cleanup "$SRV6CTL"
 	topo_destroy
+	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
@@ -63,6 +73,9 @@ step "ping hostB -> hostA"
 nsx "$HB" ping -6 -c 3 -i 0.2 -W 2 2001:db8:a::1
 nsx "$HB" ping -4 -c 3 -i 0.2 -W 2 10.0.1.1
 
+step "TCP (flow.py, iperf3) and UDP, hostA <-> hostB, IPv6 and IPv4"
+traffic_both_ways "$HA" 2001:db8:a::1 10.0.1.1 "$HB" 2001:db8:b::1 10.0.2.1
+
 step "srv6ctl -s -n R1 policy show"
 srv6ctl -s -n "$R1" policy show
 step "srv6ctl -s -n R2 sid show"
@@ -70,4 +83,9 @@ srv6ctl -s -n "$R2" sid show
 step "srv6ctl -n R1 stats"
 srv6ctl -n "$R1" stats
 
-step "Done; removing the namespaces"
+if [[ $ret == 0 ]]; then
+	step "Done: all traffic delivered; removing the namespaces"
+else
+	step "Done: $nfail traffic check(s) FAILED (above); removing the namespaces"
+fi
+exit "$ret"

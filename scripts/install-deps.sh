@@ -6,7 +6,7 @@ pkgs=(
   clang llvm libclang-rt-14-dev libelf-dev zlib1g-dev
   libbpf-dev libxdp-dev xdp-tools bpftool linux-libc-dev libmnl-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libboost-dev
-  iproute2 iputils-ping ethtool tcpdump python3 python3-scapy python3-matplotlib util-linux procps kmod
+  iproute2 iputils-ping ethtool tcpdump iperf3 python3 python3-scapy python3-matplotlib util-linux procps kmod
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -16,25 +16,49 @@
 #                    R2 (ours)   End          fc00:2::e
 #                    R1 (kernel) End.DX6 fc00:1::d6, End.DX4 fc00:1::d4
 #
-# No plain route joins the hosts' prefixes: only SRv6 connects them.
+# No plain route joins the hosts' prefixes: only SRv6 connects them. The core
+# links have MTU 1600 (the hosts 1500), so that traffic does not depend on
+# path MTU discovery (pmtud.sh is about that).
+#
+# Besides pings (cold caches), the SRH on the wire, the counters and Time
+# Exceeded, real traffic crosses (traffic.sh): TCP (every byte checked, and
+# iperf3) and counted UDP flows, both directions, IPv6 and IPv4, with the
+# hosts' offloads at their defaults (checksum offload, TSO/GSO), the
+# receivers' checksum error counters unmoved; then again with GRO on on
+# every router veth: TC then sees GSO packets, and a router's GRO makes
+# CHECKSUM_PARTIAL packets of its own (merged, then segmented again on the
+# way out), so a checksum must be completed even where no host left it
+# partial.
 #
 # usage: e2e.sh SRV6CTL [SRV6D]            with SRV6D: srv6d runs on R1 and R2
 #                                         (the forwarding cache on), checked
 #        E2E_KERNEL_ONLY=1 e2e.sh    kernel seg6/seg6local on R1 and R2 instead
 #                                    of srv6ctl (the differential baseline)
+#        E2E_KERNEL_R1=1 e2e.sh SRV6CTL [SRV6D]
+#                                    R1 is the kernel's seg6 encap, R2 ours:
+#                                    the kernel as the previous hop of our End.
+#                                    R2 attaches both devices with the default
+#                                    egress; their peers (R1's r1-r2, R3's
+#                                    r3-r2) have GRO on, so they take R2's XDP
+#                                    redirects, both ways
 #        TOPO_HOOK=tc e2e.sh SRV6CTL our datapath at TC only (default: XDP)
+#        TOPO_HOOK=generic e2e.sh SRV6CTL    at generic XDP
 set -euo pipefail
 
 SRV6CTL=${1:-}
 SRV6D=${2:-}
 DAEMONS=()
 KERNEL_ONLY=${E2E_KERNEL_ONLY:-0}
+KERNEL_R1=${E2E_KERNEL_R1:-0}
+[[ $KERNEL_ONLY == 1 ]] && KERNEL_R1=1
 PY=/usr/bin/python3   # the interpreter with scapy
 COUNT=5               # echo requests per ping
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOPO_PREFIX="srv6e2e-$$-"
 # shellcheck source=tests/netns/topology.sh
 source "$HERE/topology.sh"
+# shellcheck source=tests/netns/traffic.sh
+source "$HERE/traffic.sh"
 
 if [[ $KERNEL_ONLY != 1 && ! -x $SRV6CTL ]]; then
 	echo "usage: $0 SRV6CTL   (or E2E_KERNEL_ONLY=1 $0)" >&2
@@ -59,18 +83,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-# log_test RC NAME [DETAIL]: one PASS/FAIL line per check, as in selftests.
-log_test() {
-	if [[ $1 == 0 ]]; then
-		printf "    TEST: %-72s [ OK ]\n" "$2"
-	else
-		printf "    TEST: %-72s [FAIL]\n" "$2"
-		[[ -n ${3:-} ]] && printf "        %s\n" "$3"
-		nfail=$((nfail + 1))
-		ret=1
-	fi
-}
 
 # ping_ok NS ADDR NAME: 0% loss, and the reply TTL/hop limit is the kernel
 # baseline's 63: the kernel decrements the inner header once per SR domain
@@ -143,31 +155,72 @@ print(f"{key}: not in {kind}")
 sys.exit(1)' "$2" "$3" "$4"
 }
 
-echo "SRv6 e2e ($([[ $KERNEL_ONLY == 1 ]] && echo kernel-only baseline || echo "$SRV6CTL at ${TOPO_HOOK:-xdp}"))"
-topo_create
+# dp_summary NAME: one line of what the datapath did (srv6ctl -j -s stats
+# on stdin), for the reader: reasons that moved, SID/policy packets/errors.
+dp_summary() {
+	"$PY" -c "$(cat <<-'EOF'
+	import json, sys
+	d = json.load(sys.stdin)
+	r = " ".join(f"{k}={v}" for k, v in d["reasons"].items() if v) or "none"
+	e = []
+	for x in d["sids"] + d["policies"]:
+	    key, st = x.get("sid") or x.get("prefix"), x["stats"]
+	    e.append(f"{key}={st['packets']}/{st['errors']}")
+	hits = d["fwd_cache"]["hits"]
+	print(f"        {sys.argv[1]}: reasons {r}; packets/errors {' '.join(e)}; cache hits {hits}")
+	EOF
+	)" "$1"
+}
+
 if [[ $KERNEL_ONLY == 1 ]]; then
+	what="kernel-only baseline"
+	DP_NS=()              # namespaces running our datapath
+elif [[ $KERNEL_R1 == 1 ]]; then
+	what="R1 the kernel's seg6, R2 $SRV6CTL at ${TOPO_HOOK:-xdp}"
+	DP_NS=("$R2")
+else
+	what="$SRV6CTL at ${TOPO_HOOK:-xdp}"
+	DP_NS=("$R1" "$R2")
+fi
+echo "SRv6 e2e ($what)"
+topo_create
+if [[ $KERNEL_R1 == 1 ]]; then
 	topo_kernel_r1
+fi
+if [[ $KERNEL_ONLY == 1 ]]; then
 	topo_kernel_r2
+elif [[ $KERNEL_R1 == 1 ]]; then
+	# R2's neighbours are kernel routers: GRO on makes their veths take
+	# XDP frames, so R2's End redirects both ways at XDP.
+	nsx "$R1" ethtool -K r1-r2 gro on
+	nsx "$R3" ethtool -K r3-r2 gro on
+	TOPO_R2_EGRESS="" topo_srv6ctl_r2 "$SRV6CTL"
 else
 	topo_srv6ctl_r1 "$SRV6CTL"
 	topo_srv6ctl_r2 "$SRV6CTL"
-	if [[ -n $SRV6D ]]; then
-		for ns in "$R1" "$R2"; do
-			"$SRV6D" -n "$ns" >"$TMP/srv6d-$ns.log" 2>&1 &
-			DAEMONS+=($!)
-		done
-		for _ in $(seq 50); do
-			[[ $(cat "$TMP"/srv6d-*.log | grep -c watching) == 2 ]] && break
-			sleep 0.1
-		done
-	fi
+fi
+if [[ -n $SRV6D && ${#DP_NS[@]} -gt 0 ]]; then
+	for ns in "${DP_NS[@]}"; do
+		"$SRV6D" -n "$ns" >"$TMP/srv6d-$ns.log" 2>&1 &
+		DAEMONS+=($!)
+	done
+	for _ in $(seq 50); do
+		[[ $(cat "$TMP"/srv6d-*.log | grep -c watching) == "${#DP_NS[@]}" ]] && break
+		sleep 0.1
+	done
 fi
 
-# Capture the R1-R2 link from R2's side while the pings run (ip netns exec
-# execs tcpdump, so $! is tcpdump itself and SIGINT flushes the file).
-# tcpdump sees R1's packets only because R2 hands them to the skb path (R3
-# is an "egress skb" device); a frame R2 XDP-redirected would bypass it.
-ip netns exec "$R2" tcpdump -i r2-r1 -U -n -w "$TMP/r1r2.pcap" ip6 2>"$TMP/tcpdump.err" &
+# Capture the R1-R2 link while the pings run (ip netns exec execs tcpdump,
+# so $! is tcpdump itself and SIGINT flushes the file). With our R1, from
+# R2's side: tcpdump sees R1's packets only because R2 hands them to the skb
+# path (R3 is an "egress skb" device); a frame R2 XDP-redirected would
+# bypass it. With the kernel's R1, from R1's side (its transmit path).
+if [[ $KERNEL_R1 == 1 && $KERNEL_ONLY != 1 ]]; then
+	cap_ns=$R1 cap_dev=r1-r2
+else
+	cap_ns=$R2 cap_dev=r2-r1
+fi
+ip netns exec "$cap_ns" tcpdump -i "$cap_dev" -U -n -w "$TMP/r1r2.pcap" ip6 2>"$TMP/tcpdump.err" &
 TCPDUMP_PID=$!
 for _ in $(seq 50); do
 	grep -q "listening on" "$TMP/tcpdump.err" && break
@@ -195,14 +248,16 @@ if [[ $KERNEL_ONLY != 1 ]]; then
 	# Per direction and family: COUNT requests hostA->hostB and COUNT
 	# replies hostA->hostB (to hostB's pings) go through R1's policies;
 	# everything (8 x COUNT packets) goes through R2's End.
-	for pfx in 2001:db8:b::/64 10.0.2.0/24; do
-		out=$(stats_check "$R1" policies "$pfx" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
-		log_test "$rc" "R1 stats: policy $pfx >= $((2 * COUNT)) packets" "$out"
-	done
+	if [[ $KERNEL_R1 != 1 ]]; then
+		for pfx in 2001:db8:b::/64 10.0.2.0/24; do
+			out=$(stats_check "$R1" policies "$pfx" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
+			log_test "$rc" "R1 stats: policy $pfx >= $((2 * COUNT)) packets" "$out"
+		done
+	fi
 	out=$(stats_check "$R2" sids "$R2_END/128" $((8 * COUNT)) 2>&1) && rc=0 || rc=$?
 	log_test "$rc" "R2 stats: End $R2_END >= $((8 * COUNT)) packets" "$out"
 	if [[ -n $SRV6D ]]; then
-		for ns in "$R1" "$R2"; do
+		for ns in "${DP_NS[@]}"; do
 			out=$("$SRV6CTL" -j -n "$ns" stats | "$PY" -c '
 import json, sys
 c = json.load(sys.stdin)["fwd_cache"]
@@ -211,8 +266,18 @@ sys.exit(0 if c["on"] and c["hits"] > 0 else 1)' 2>&1) && rc=0 || rc=$?
 			log_test "$rc" "$ns: srv6d keeps the forwarding cache on, and it served packets" "$out"
 		done
 	fi
-	"$SRV6CTL" -n "$R1" stats | sed 's/^/        /' || true
+	"$SRV6CTL" -n "${DP_NS[0]}" stats | sed 's/^/        /' || true
 fi
+
+# Real traffic, offloads at their defaults; then with GRO on on every
+# router veth (GRO hands TC GSO packets, which XDP never sees).
+traffic_both_ways "$HA" 2001:db8:a::1 10.0.1.1 "$HB" 2001:db8:b::1 10.0.2.1
+for ns in "${TOPO_ROUTERS[@]}"; do traffic_gro "$ns" on; done
+traffic_both_ways "$HA" 2001:db8:a::1 10.0.1.1 "$HB" 2001:db8:b::1 10.0.2.1 "[GRO on]"
+
+for ns in "${DP_NS[@]}"; do
+	"$SRV6CTL" -j -s -n "$ns" stats | dp_summary "$(traffic_name "$ns") after the traffic" || true
+done
 
 # Hop limit exhausted at R2's End: hostA sends hop limit 2, R1 copies it to
 # the outer header and forwards with 1, so R2 must hand the packet to its
@@ -232,7 +297,7 @@ if [[ $KERNEL_ONLY != 1 ]]; then
 fi
 
 # Without R1's datapath (or its kernel stand-in) nothing joins the hosts.
-if [[ $KERNEL_ONLY == 1 ]]; then
+if [[ $KERNEL_R1 == 1 ]]; then
 	topo_kernel_r1_del
 else
 	"$SRV6CTL" -n "$R1" detach r1-a

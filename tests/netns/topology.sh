@@ -17,6 +17,12 @@
 # The hosts' prefixes are never routed in plain IP between them: hostA's
 # traffic to hostB only gets there through R1's SRv6 policy, and back only
 # through R3's seg6 encap route.
+#
+# MTU: the hosts' links have 1500, the core links (R1-R2, R2-R3)
+# TOPO_CORE_MTU, 1600 unless set: room for the encapsulation of a full-size
+# host packet, so that traffic does not depend on path MTU discovery (with
+# equal MTUs the kernel's seg6 sends its Packet Too Big to the outer source,
+# itself, and TCP black-holes). tests/netns/pmtud.sh sets 1500.
 
 HA=${TOPO_PREFIX}hostA R1=${TOPO_PREFIX}R1 R2=${TOPO_PREFIX}R2 R3=${TOPO_PREFIX}R3 HB=${TOPO_PREFIX}hostB
 TOPO_NS=("$HA" "$R1" "$R2" "$R3" "$HB")
@@ -55,6 +61,10 @@ topo_create() {
 	topo_link "$HA" eth0 "$R1" r1-a
 	topo_link "$R1" r1-r2 "$R2" r2-r1
 	topo_link "$R2" r2-r3 "$R3" r3-r2
+	nsx "$R1" ip link set r1-r2 mtu "${TOPO_CORE_MTU:-1600}"
+	nsx "$R2" ip link set r2-r1 mtu "${TOPO_CORE_MTU:-1600}"
+	nsx "$R2" ip link set r2-r3 mtu "${TOPO_CORE_MTU:-1600}"
+	nsx "$R3" ip link set r3-r2 mtu "${TOPO_CORE_MTU:-1600}"
 	topo_link "$R3" r3-b "$HB" eth0
 
 	nsx "$HA" ip -6 addr add 2001:db8:a::1/64 dev eth0 nodad
@@ -122,13 +132,14 @@ topo_kernel_r2() {
 
 # Our datapath, configured through srv6ctl ($1). srv6ctl enters only the
 # network namespace (-n), so it still sees the host's bpffs.
-# TOPO_HOOK=tc runs our datapath at TC only (default: XDP, with TC behind it).
+# TOPO_HOOK=tc runs our datapath at TC only, TOPO_HOOK=generic at generic
+# XDP (default: native XDP, with TC behind it).
 topo_attach() { # SRV6CTL NS DEV [egress skb]
-	if [[ ${TOPO_HOOK:-xdp} == tc ]]; then
-		"$1" -n "$2" attach "$3" tc
-	else
-		"$1" -n "$2" attach "$3" xdp "${@:4}"
-	fi
+	case ${TOPO_HOOK:-xdp} in
+	tc) "$1" -n "$2" attach "$3" tc ;;
+	generic) "$1" -n "$2" attach "$3" xdp mode generic "${@:4}" ;;
+	*) "$1" -n "$2" attach "$3" xdp "${@:4}" ;;
+	esac
 }
 topo_srv6ctl_r1() {
 	topo_attach "$1" "$R1" r1-a egress skb   # hostA's veth has no XDP
@@ -136,9 +147,20 @@ topo_srv6ctl_r1() {
 	"$1" -n "$R1" policy add 2001:db8:b::/64 encap segs "$V6_SEGS" src "$R1_TUNSRC"
 	"$1" -n "$R1" policy add 10.0.2.0/24 encap.red segs "$V4_SEGS" src "$R1_TUNSRC"
 }
+# TOPO_R2_EGRESS: how R2 attaches both its devices' egress; unset: r2-r1 the
+# default, r2-r3 "egress skb" (R3 is a plain kernel router). Set to "" for
+# the default egress on both (the peers must then take XDP redirects, or the
+# default must find out that they do not).
 topo_srv6ctl_r2() {
-	topo_attach "$1" "$R2" r2-r1
-	topo_attach "$1" "$R2" r2-r3 egress skb  # R3 is a plain kernel router
+	if [[ -v TOPO_R2_EGRESS ]]; then
+		# shellcheck disable=SC2086 # words on purpose
+		topo_attach "$1" "$R2" r2-r1 $TOPO_R2_EGRESS
+		# shellcheck disable=SC2086
+		topo_attach "$1" "$R2" r2-r3 $TOPO_R2_EGRESS
+	else
+		topo_attach "$1" "$R2" r2-r1
+		topo_attach "$1" "$R2" r2-r3 egress skb  # R3 is a plain kernel router
+	fi
 	"$1" -n "$R2" sid add "$R2_END" action End count
 }
 topo_srv6ctl_detach() {
