@@ -106,16 +106,21 @@ ping_fails() {
 	log_test $rc "$3"
 }
 
-# srh_check PCAP v6|v4: the SRv6 packets R1 sent toward R2 (outer src
-# fd00:12::1) carry the expected SRH; prints what it saw.
+# srh_check PCAP v6|v4 [after-end]: the SRv6 packets R1 sent toward R2
+# (outer src fd00:12::1) carry the expected SRH (after-end: as R2's End left
+# them, on the R2-R3 link); prints what it saw.
 srh_check() {
 	"$PY" - "$@" <<-'EOF'
 	import logging, sys
 	logging.getLogger("scapy").setLevel(logging.ERROR)
 	from scapy.all import rdpcap, IPv6, IPv6ExtHdrSegmentRouting as SRH
 	pcap, fam = sys.argv[1:3]
+	after_end = sys.argv[3:] == ["after-end"]
 	want = {"v6": (41, ["fc00:3::d6", "fc00:2::e"], 1, 1),
 	        "v4": (4, ["fc00:3::d4"], 1, 0)}[fam]
+	dst = "fc00:2::e"
+	if after_end:
+	    want, dst = (want[0], want[1], 0, want[3]), want[1][0]
 	seen, bad = 0, []
 	for p in rdpcap(pcap):
 	    if SRH not in p or p[IPv6].src != "fd00:12::1" or p[SRH].nh != want[0]:
@@ -129,7 +134,7 @@ srh_check() {
 	            f"sl={got[2]} le={got[3]} inner={inner.src}->{inner.dst} ttl={ttl}")
 	    if seen == 1:
 	        print(line)
-	    if p[IPv6].dst != "fc00:2::e" or got != want:
+	    if p[IPv6].dst != dst or got != want:
 	        bad.append(line)
 	print(f"{seen} packets, {len(bad)} wrong")
 	for line in bad[:3]:
@@ -214,8 +219,13 @@ fi
 # so $! is tcpdump itself and SIGINT flushes the file). With our R1, from
 # R2's side: tcpdump sees R1's packets only because R2 hands them to the skb
 # path (R3 is an "egress skb" device); a frame R2 XDP-redirected would
-# bypass it. With the kernel's R1, from R1's side (its transmit path).
-if [[ $KERNEL_R1 == 1 && $KERNEL_ONLY != 1 ]]; then
+# bypass it. With the kernel's R1, from R1's side (its transmit path). At
+# generic XDP, whose redirects pass no tap on R1 or R2 (generic_xdp_tx, and
+# XDP before the receive taps), on R3's side, as R2's End left them.
+SRH_AT=
+if [[ ${TOPO_HOOK:-xdp} == generic && $KERNEL_ONLY != 1 ]]; then
+	cap_ns=$R3 cap_dev=r3-r2 SRH_AT=after-end
+elif [[ $KERNEL_R1 == 1 && $KERNEL_ONLY != 1 ]]; then
 	cap_ns=$R1 cap_dev=r1-r2
 else
 	cap_ns=$R2 cap_dev=r2-r1
@@ -237,12 +247,13 @@ sleep 0.5
 kill -INT "$TCPDUMP_PID"
 wait "$TCPDUMP_PID" 2>/dev/null || true
 TCPDUMP_PID=
-out=$(srh_check "$TMP/r1r2.pcap" v6 2>&1) && rc=0 || rc=$?
+out=$(srh_check "$TMP/r1r2.pcap" v6 $SRH_AT 2>&1) && rc=0 || rc=$?
 sed 's/^/        /' <<<"$out"
-log_test "$rc" "R1-R2 wire: H.Encaps SRH [fc00:3::d6,fc00:2::e] SL=1 LE=1"
-out=$(srh_check "$TMP/r1r2.pcap" v4 2>&1) && rc=0 || rc=$?
+if [[ -n $SRH_AT ]]; then wire="R2-R3 wire, after R2's End:" sl=0; else wire="R1-R2 wire:" sl=1; fi
+log_test "$rc" "$wire H.Encaps SRH [fc00:3::d6,fc00:2::e] SL=$sl LE=1"
+out=$(srh_check "$TMP/r1r2.pcap" v4 $SRH_AT 2>&1) && rc=0 || rc=$?
 sed 's/^/        /' <<<"$out"
-log_test "$rc" "R1-R2 wire: H.Encaps.Red SRH [fc00:3::d4] SL=1 LE=0"
+log_test "$rc" "$wire H.Encaps.Red SRH [fc00:3::d4] SL=$sl LE=0"
 
 if [[ $KERNEL_ONLY != 1 ]]; then
 	# Per direction and family: COUNT requests hostA->hostB and COUNT
