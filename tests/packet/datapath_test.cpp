@@ -117,6 +117,68 @@ INSTANTIATE_TEST_SUITE_P(Cases, Packet, ::testing::ValuesIn(all_runs()),
                            return std::get<0>(info.param).name + (std::get<1>(info.param) ? "_XDP" : "_TC");
                          });
 
+// The builder's checksums, against values computed by hand (a separate
+// implementation) and against the rules a receiver applies.
+TEST(Builder, Checksums) {
+  // RFC 1071 1.(4)'s example: 0001 f203 f4f5 f6f7 sums to ddf2
+  const uint8_t rfc1071[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  EXPECT_EQ(pkt::ones_sum(rfc1071, 8), 0xddf2);
+  EXPECT_EQ(pkt::checksum(rfc1071, 8), 0x220d);
+  auto field = [](const pkt::Bytes& b, size_t off) { return uint16_t(b[off] << 8 | b[off + 1]); };
+  // IPv4 TCP 192.0.2.1:443 -> 203.0.113.9:50000, seq 1, ack 2, PSH ACK, "abc"
+  auto tcp4 = [](bool partial) {
+    pkt::Packet p;
+    p.ipv4({.src = pkt::ip4("192.0.2.1"), .dst = pkt::ip4("203.0.113.9")});
+    p.tcp({.sport = 443, .dport = 50000, .seq = 1, .ack = 2, .partial = partial}).payload("abc");
+    return p.build();
+  };
+  EXPECT_EQ(field(tcp4(false), 20 + 16), 0x284d);
+  EXPECT_EQ(field(tcp4(true), 20 + 16), 0xfe28);
+  EXPECT_EQ(tcp4(false)[20 + 12], 5 << 4) << "data offset";
+  // IPv6 UDP 2001:db8:a::1:1111 -> 2001:db8:b::1:2222, "hello"
+  auto udp6 = [](bool partial) {
+    pkt::Packet p;
+    p.ipv6({.src = pkt::ip6("2001:db8:a::1"), .dst = pkt::ip6("2001:db8:b::1")});
+    p.udp({.sport = 1111, .dport = 2222, .partial = partial}).payload("hello");
+    return p.build();
+  };
+  EXPECT_EQ(field(udp6(false), 40 + 6), 0x5374);
+  EXPECT_EQ(field(udp6(true), 40 + 6), 0x5ba7);
+  // a device finishing a partial checksum (sum from the transport header
+  // on, field included, complemented) gives the complete one
+  auto done = tcp4(true);
+  EXPECT_EQ(pkt::checksum(done.data() + 20, done.size() - 20), 0x284d);
+  done = udp6(true);
+  EXPECT_EQ(pkt::checksum(done.data() + 40, done.size() - 40), 0x5374);
+  // the fixed point survives such a device
+  for (size_t len : {8, 9, 20, 101, 1232}) {
+    pkt::Bytes b(len);
+    for (size_t i = 0; i < len; i++) b[i] = uint8_t(i * 37 + len);
+    uint16_t f = pkt::offload_fixed_point(b.data(), len, 6);
+    b[6] = uint8_t(f >> 8), b[7] = uint8_t(f);
+    EXPECT_EQ(pkt::checksum(b.data(), len), f) << len << " bytes";
+  }
+  // a Packet Too Big verifies as ICMPv6 (pseudo header included), a
+  // Fragmentation Needed as ICMP
+  pkt::Packet ptb;
+  ptb.ipv6({.src = pkt::ip6("fd00:1::1"), .dst = pkt::ip6("2001:db8:a::1")}).icmp6_too_big({.mtu = 1216}).payload("quote");
+  auto b = ptb.build();
+  pkt::Bytes pseudo(b.begin() + 8, b.begin() + 40);
+  for (int x : {0, 0, 0, int(b.size() - 40), 0, 0, 0, 58}) pseudo.push_back(uint8_t(x));
+  pseudo.insert(pseudo.end(), b.begin() + 40, b.end());
+  EXPECT_EQ(pkt::ones_sum(pseudo.data(), pseudo.size()), 0xffff);
+  EXPECT_EQ(b[40], 2);
+  EXPECT_EQ(field(b, 44) << 16 | field(b, 46), 1216);
+  pkt::Packet fn;
+  fn.ipv4({.src = pkt::ip4("198.18.1.1"), .dst = pkt::ip4("192.0.2.1")}).icmp_frag_needed({.mtu = 1216}).payload("quote");
+  b = fn.build();
+  EXPECT_EQ(pkt::ones_sum(b.data() + 20, b.size() - 20), 0xffff);
+  EXPECT_EQ(b[20], 3);
+  EXPECT_EQ(b[21], 4);
+  EXPECT_EQ(field(b, 24), 0);
+  EXPECT_EQ(field(b, 26), 1216);
+}
+
 
 }  // namespace
 
