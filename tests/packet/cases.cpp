@@ -74,6 +74,13 @@ pkt::Bytes with_eth(const pkt::Mac& d, const pkt::Mac& s, const pkt::Packet& l3)
 
 size_t l3_len(const pkt::Bytes& frame) { return frame.size() - 14; }
 
+// Where an L3 packet's transport checksum is: the transport header's
+// offset in it and the field's offset in that header (UDP 6, TCP 16).
+struct CsumAt {
+  size_t l4, field;
+};
+constexpr size_t kUdpCsum = 6, kTcpCsum = 16;
+
 // ------------------------------------------------------------------ cases
 
 const pkt::Ip6 kEnd = ip6("fc00:1::e");
@@ -456,6 +463,364 @@ void add_encap_cases(std::vector<Case>& v) {
   }
 }
 
+// ------------------------------------------------------------- checksums
+
+// Frames from in1, whose XDP (native, on a veth) sees the skbs its peer
+// sends: a TCP or UDP checksum may be left to offload (CHECKSUM_PARTIAL:
+// the field holds the pseudo-header sum). Once XDP redirects the frame
+// nobody finishes it, so XDP does: a field that holds exactly the
+// pseudo-header sum (RFC 8200 8.1 with the final destination, RFC 768 /
+// RFC 9293) is completed; TCP with any other value goes as it is; UDP
+// must then verify, else (and for IPv4 UDP without a checksum) the frame
+// takes the skb path (XDP_PASS, csum_offload), where TC processes it as
+// usual. TC never touches a checksum (the skb keeps its state).
+
+pkt::Packet eth_in1() {
+  pkt::Packet p;
+  p.eth(kIn1Mac, kIn1SenderMac);
+  return p;
+}
+
+// The transport of the checksum cases, in one of the states a sender's
+// checksum can be in.
+enum class Sum { Partial, Complete, Corrupt, Zero };
+struct L4 {
+  bool tcp;
+  Sum sum;
+  size_t payload = 21;  // odd: the checksum's tail pads a byte
+  // the payload's first word makes the complete checksum 0 (UDP sends 0xffff)
+  bool sum_to_zero = false;
+};
+
+// Appends the transport to p (whose layers so far end with its IP header).
+void add_l4(pkt::Packet& p, const L4& t) {
+  pkt::Bytes data(t.payload);
+  for (size_t i = 0; i < data.size(); i++) data[i] = uint8_t('a' + i % 26);
+  if (t.sum_to_zero) {
+    // the complete checksum with a first word of 0 is ~S; a first word of
+    // ~S brings the sum to 0xffff, whose complement is 0 (0xffff = S
+    // already: keep 0)
+    data[0] = data[1] = 0;
+    pkt::Packet q = p;
+    if (t.tcp) q.tcp({.sport = 443, .dport = 50000, .seq = 1, .ack = 2}).payload(data);
+    else q.udp({.sport = 4789, .dport = 50000}).payload(data);
+    auto b = q.build();
+    size_t at = b.size() - data.size() - (t.tcp ? 20 : 8) + (t.tcp ? kTcpCsum : kUdpCsum);
+    uint16_t c = uint16_t(b[at] << 8 | b[at + 1]);
+    if (!(c == 0xffff && !t.tcp)) data[0] = uint8_t(c >> 8), data[1] = uint8_t(c);
+  }
+  if (t.tcp) {
+    pkt::Tcp h{.sport = 443, .dport = 50000, .seq = 1, .ack = 2, .partial = t.sum == Sum::Partial};
+    if (t.sum == Sum::Corrupt) h.checksum = 0x1234;
+    p.tcp(h).payload(data);
+  } else {
+    pkt::Udp h{.sport = 4789, .dport = 50000, .partial = t.sum == Sum::Partial};
+    if (t.sum == Sum::Corrupt) h.checksum = 0x1234;
+    if (t.sum == Sum::Zero) h.checksum = 0;
+    p.udp(h).payload(data);
+  }
+}
+
+// An inner IPv6 / IPv4 packet from the test host, with transport t.
+pkt::Packet l3_with(bool v6, const pkt::Ip6& dst6, const pkt::Ip4& dst4, const L4& t) {
+  pkt::Packet p;
+  if (v6) p.ipv6({.src = kHostA, .dst = dst6, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64});
+  else p.ipv4({.src = ip4("192.0.2.1"), .dst = dst4, .tos = 0xb8, .ttl = 64, .id = 7, .frag = 0x4000});
+  add_l4(p, t);
+  return p;
+}
+
+// End on fc00:1::e (SL 1 -> 0, forwarded to out0) of an SRv6 packet
+// carrying `inner`, as received from `from` or as forwarded.
+pkt::Bytes end_frame(const pkt::Packet& inner, bool forwarded, pkt::Packet from = eth_in1()) {
+  pkt::Packet p;
+  if (forwarded) p.eth(kNh0Mac, kOut0Mac);
+  else p = from;
+  p.ipv6({.src = kHostA, .dst = forwarded ? kS2 : kEnd, .traffic_class = 0x2c, .flow_label = 0x12345,
+          .hop_limit = uint8_t(forwarded ? 63 : 64)});
+  pkt::Srh srh;
+  srh.segments = {kS2, kEnd};
+  srh.segments_left = forwarded ? 0 : 1;
+  p.srh(srh).append(inner);
+  return p.build();
+}
+
+// XDP redirects `xdp_out`, TC `tc_out`; the entry counts one packet of
+// `bytes` at both.
+Case partial_case(std::string name, std::string entry, pkt::Bytes in, pkt::Bytes xdp_out, pkt::Bytes tc_out,
+                  size_t bytes) {
+  srv6::Counters c{1, bytes, 0};
+  Case k{name, entry, in, {kXdpRedirect, xdp_out, {}, c}, {kTcRedirect, tc_out, {}, c}};
+  k.ingress = kInPartial;
+  return k;
+}
+
+// XDP hands it to the skb path unchanged (csum_offload); TC processes it.
+Case csum_pass_case(std::string name, std::string entry, pkt::Bytes in, pkt::Bytes tc_out, size_t bytes) {
+  Case k = handed(name, entry, in, SRV6_PASS_CSUM, kTcRedirect, tc_out, {1, bytes, 0}, {});
+  k.ingress = kInPartial;
+  return k;
+}
+
+void add_checksum_cases(std::vector<Case>& v) {
+  const std::string end = "fc00:1::e/128";
+  const std::string pol6 = policy_prefix6(false, 1), pol4 = policy_prefix4(false, 1);
+  const auto dst6 = policy_dst6(false, 1);
+  const auto dst4 = policy_dst4(false, 1);
+  const auto segs = policy_segs(1);
+
+  // One behaviour's frames around an inner L3 packet: End (inner after the
+  // SRH), H.Encaps of IPv6 and of IPv4 (inner = the frame's L3).
+  struct Way {
+    std::string name, entry;
+    bool v6;
+    std::function<pkt::Bytes(const pkt::Packet&)> in, out;
+  };
+  const std::vector<Way> ways = {
+      {"End", end, true, [](const pkt::Packet& i) { return end_frame(i, false); },
+       [](const pkt::Packet& i) { return end_frame(i, true); }},
+      {"HEncaps_IPv6", pol6, true, [](const pkt::Packet& i) { return with_eth(kIn1Mac, kIn1SenderMac, i); },
+       [=](const pkt::Packet& i) { return encapsulated(false, segs, i, true, 0xb9, 0xabcde, 63); }},
+      {"HEncaps_IPv4", pol4, false, [](const pkt::Packet& i) { return with_eth(kIn1Mac, kIn1SenderMac, i); },
+       [=](const pkt::Packet& i) { return encapsulated(false, segs, i, false, 0, 0, 63); }},
+  };
+  auto bytes_of = [&](const Way& w, const pkt::Bytes& in, const pkt::Bytes& out) {
+    return w.entry == end ? l3_len(in) : l3_len(out);  // End: its input; a policy: its output
+  };
+  for (const Way& w : ways) {
+    const bool is_end = w.entry == end;
+    auto inner = [&](const L4& t) {
+      return l3_with(w.v6, is_end ? kHostB : dst6, is_end ? ip4("198.51.100.1") : dst4, t);
+    };
+    for (bool tcp : {true, false}) {
+      std::string l4 = tcp ? "TCP" : "UDP";
+      // left to offload: completed at XDP, the same frame as if the sender
+      // had completed it; TC forwards it as it came
+      {
+        auto in = w.in(inner({tcp, Sum::Partial}));
+        auto done = w.out(inner({tcp, Sum::Complete}));
+        auto as_is = w.out(inner({tcp, Sum::Partial}));
+        v.push_back(partial_case(w.name + "_partial_" + l4 + "_completed", w.entry, in, done, as_is,
+                                 bytes_of(w, in, done)));
+      }
+      // complete: unchanged
+      {
+        auto in = w.in(inner({tcp, Sum::Complete}));
+        auto out = w.out(inner({tcp, Sum::Complete}));
+        v.push_back(partial_case(w.name + "_complete_" + l4 + "_unchanged", w.entry, in, out, out,
+                                 bytes_of(w, in, out)));
+      }
+    }
+    // TCP whose checksum is neither: forwarded as it is (the receiver drops it)
+    {
+      auto in = w.in(inner({true, Sum::Corrupt}));
+      auto out = w.out(inner({true, Sum::Corrupt}));
+      v.push_back(partial_case(w.name + "_corrupt_TCP_forwarded_as_is", w.entry, in, out, out, bytes_of(w, in, out)));
+    }
+    // UDP that does not verify: a tunnel inside may carry the checksum
+    // left to offload (only the skb knows): the skb path
+    {
+      auto in = w.in(inner({false, Sum::Corrupt}));
+      auto out = w.out(inner({false, Sum::Corrupt}));
+      v.push_back(csum_pass_case(w.name + "_corrupt_UDP_skb_path", w.entry, in, out, bytes_of(w, in, out)));
+    }
+    // a long odd-sized TCP segment (sums in 512-byte chunks, then a tail)
+    {
+      auto in = w.in(inner({true, Sum::Partial, 1001}));
+      auto done = w.out(inner({true, Sum::Complete, 1001}));
+      auto as_is = w.out(inner({true, Sum::Partial, 1001}));
+      v.push_back(partial_case(w.name + "_partial_TCP_1001_bytes_completed", w.entry, in, done, as_is,
+                               bytes_of(w, in, done)));
+    }
+  }
+  // A completed UDP checksum of 0 is sent as 0xffff (RFC 768); TCP's stays 0.
+  for (bool tcp : {false, true}) {
+    auto inner = l3_with(true, kHostB, {}, {tcp, Sum::Partial, 21, true});
+    auto done = l3_with(true, kHostB, {}, {tcp, Sum::Complete, 21, true});
+    auto in = end_frame(inner, false);
+    auto out = end_frame(done, true);
+    size_t at = out.size() - 21 - (tcp ? 20 - kTcpCsum : 8 - kUdpCsum);
+    uint16_t want = tcp ? 0x0000 : 0xffff;
+    if (uint16_t(out[at] << 8 | out[at + 1]) != want) throw std::logic_error("sum_to_zero did not sum to zero");
+    v.push_back(partial_case(std::string("End_partial_") + (tcp ? "TCP_completing_to_0_stays_0" : "UDP_completing_to_0_sent_as_ffff"),
+                             end, in, out, end_frame(inner, true), l3_len(in)));
+  }
+  // IPv4 UDP without a checksum (0): nothing to verify a tunnel inside by
+  {
+    auto inner = l3_with(false, {}, dst4, {false, Sum::Zero});
+    auto in = with_eth(kIn1Mac, kIn1SenderMac, inner);
+    auto out = encapsulated(false, segs, inner, false, 0, 0, 63);
+    v.push_back(csum_pass_case("HEncaps_IPv4_UDP_without_checksum_skb_path", pol4, in, out, l3_len(out)));
+    auto in_end = end_frame(l3_with(false, {}, ip4("198.51.100.1"), {false, Sum::Zero}), false);
+    auto out_end = end_frame(l3_with(false, {}, ip4("198.51.100.1"), {false, Sum::Zero}), true);
+    v.push_back(csum_pass_case("End_IPv4_UDP_without_checksum_skb_path", end, in_end, out_end, l3_len(in_end)));
+  }
+  // The pseudo-header's destination is the final one: segments[0] of an
+  // SRH before the transport (RFC 8200 8.1), not the current DA.
+  {
+    // End of a packet whose SRH carries TCP itself: fc00:1::e -> fc00:2::2, final fc00:3::3
+    auto frame = [](bool forwarded, bool partial) {
+      pkt::Packet p;
+      if (forwarded) p.eth(kNh0Mac, kOut0Mac);
+      else p = eth_in1();
+      p.ipv6({.src = kHostA, .dst = forwarded ? kS2 : kEnd, .hop_limit = uint8_t(forwarded ? 63 : 64)});
+      pkt::Srh srh;
+      srh.segments = {kS3, kS2, kEnd};
+      srh.segments_left = forwarded ? 1 : 2;
+      p.srh(srh);
+      add_l4(p, {true, partial ? Sum::Partial : Sum::Complete});
+      return p.build();
+    };
+    auto in = frame(false, true);
+    v.push_back(partial_case("End_partial_TCP_after_the_SRH_final_destination", end, in, frame(true, false),
+                             frame(true, true), l3_len(in)));
+    // H.Encaps of an SRv6 packet: the inner SRH's last segment is the final destination
+    auto inner = [&](bool partial) {
+      pkt::Packet p;
+      p.ipv6({.src = kHostA, .dst = dst6, .hop_limit = 64});
+      pkt::Srh srh;
+      srh.segments = {kHostB, dst6};
+      p.srh(srh);
+      add_l4(p, {false, partial ? Sum::Partial : Sum::Complete});
+      return p;
+    };
+    auto in2 = with_eth(kIn1Mac, kIn1SenderMac, inner(true));
+    auto done = encapsulated(false, segs, inner(false), true, 0, 0, 63);
+    v.push_back(partial_case("HEncaps_partial_UDP_behind_an_inner_SRH_final_destination", pol6, in2, done,
+                             encapsulated(false, segs, inner(true), true, 0, 0, 63), l3_len(done)));
+  }
+  // The policy's first SID is our End: encapsulated, End, then completed.
+  {
+    auto inner = [&](Sum s) {
+      pkt::Packet p;
+      p.ipv6({.src = kHostA, .dst = ip6("2001:db8:ee::1"), .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64});
+      add_l4(p, {true, s});
+      return p;
+    };
+    auto out = [&](Sum s) {
+      pkt::Packet o;
+      o.eth(kNh0Mac, kOut0Mac)
+          .ipv6({.src = kTunSrc, .dst = kS2, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 63});
+      pkt::Srh srh;
+      srh.segments = {kS2, kEnd};
+      srh.segments_left = 0;
+      o.srh(srh).append(inner(s));
+      return o.build();
+    };
+    auto in = with_eth(kIn1Mac, kIn1SenderMac, inner(Sum::Partial));
+    v.push_back(partial_case("HEncaps_first_SID_own_End_partial_TCP_completed", "2001:db8:ee::/64", in,
+                             out(Sum::Complete), out(Sum::Partial), l3_len(out(Sum::Complete))));
+  }
+  // The same partial TCP from in0, whose frames XDP gets from a driver that
+  // finishes checksums itself: left as it is.
+  {
+    auto inner = l3_with(true, kHostB, {}, {true, Sum::Partial});
+    auto in = end_frame(inner, false, eth_in());
+    auto out = end_frame(inner, true);
+    v.push_back(forwarded("End_partial_TCP_from_in0_not_touched", end, in, out));
+  }
+  // Never left to offload, whatever their checksum says: ICMP, ICMPv6,
+  // fragments, ESP, no next header: forwarded as they are.
+  auto untouched = [&](std::string name, const pkt::Packet& inner, bool v6) {
+    auto in = with_eth(kIn1Mac, kIn1SenderMac, inner);
+    auto out = encapsulated(false, segs, inner, v6, v6 ? 0xb9 : 0, v6 ? 0xabcde : 0, 63);
+    v.push_back(partial_case(name, v6 ? pol6 : pol4, in, out, out, l3_len(out)));
+  };
+  auto inner6 = [&](uint8_t tc = 0xb9) {
+    pkt::Packet p;
+    p.ipv6({.src = kHostA, .dst = dst6, .traffic_class = tc, .flow_label = 0xabcde, .hop_limit = 64});
+    return p;
+  };
+  auto inner4 = [&](uint16_t frag = 0x4000) {
+    pkt::Packet p;
+    p.ipv4({.src = ip4("192.0.2.1"), .dst = dst4, .ttl = 64, .id = 9, .frag = frag});
+    return p;
+  };
+  {
+    auto p = inner6();
+    p.icmp6_echo({.id = 1, .seq = 2, .checksum = 0x1234}).payload("icmpv6, any checksum");
+    untouched("HEncaps_ICMPv6_untouched", p, true);
+  }
+  {
+    auto p = inner4();
+    p.icmp_echo({.id = 1, .seq = 2, .checksum = 0x1234}).payload("icmp, any checksum");
+    untouched("HEncaps_ICMP_untouched", p, false);
+  }
+  {
+    // a first fragment: the sender completed the checksum before fragmenting
+    auto p = inner6();
+    p.frag({.offset = 0, .more = true, .id = 77});
+    add_l4(p, {false, Sum::Corrupt});
+    untouched("HEncaps_IPv6_fragment_untouched", p, true);
+    auto q = inner6();
+    q.frag({.offset = 100, .more = false, .id = 77});
+    add_l4(q, {true, Sum::Partial});
+    untouched("HEncaps_IPv6_later_fragment_untouched", q, true);
+    auto r = inner4(0x2000);  // MF
+    add_l4(r, {false, Sum::Corrupt});
+    untouched("HEncaps_IPv4_fragment_untouched", r, false);
+  }
+  {
+    pkt::Packet esp;
+    esp.ipv6({.src = kHostA, .dst = dst6, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64,
+              .next_header = pkt::kEsp})
+        .payload(pkt::Bytes{0, 0, 0x10, 0x01, 0, 0, 0, 1, 0xde, 0xad, 0xbe, 0xef, 0x12, 0x34, 0x56, 0x78});
+    untouched("HEncaps_ESP_untouched", esp, true);
+    untouched("HEncaps_no_next_header_untouched", inner6(), true);
+  }
+  // Transports that may hide a checksum left to offload deeper in (a tunnel),
+  // or that we do not finish (SCTP's CRC32c), or IP in IP in IP: the skb path.
+  {
+    auto pass = [&](std::string name, const pkt::Packet& inner, bool v6) {
+      auto in = with_eth(kIn1Mac, kIn1SenderMac, inner);
+      auto out = encapsulated(false, segs, inner, v6, v6 ? 0xb9 : 0, v6 ? 0xabcde : 0, 63);
+      v.push_back(csum_pass_case(name, v6 ? pol6 : pol4, in, out, l3_len(out)));
+    };
+    pkt::Packet gre;
+    gre.ipv6({.src = kHostA, .dst = dst6, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64,
+              .next_header = pkt::kGre})
+        .payload(pkt::Bytes{0, 0, 0x86, 0xdd});
+    {
+      pkt::Packet in6;
+      in6.ipv6({.src = kHostA, .dst = kHostB});
+      add_l4(in6, {false, Sum::Partial});
+      gre.payload(in6.build());
+    }
+    pass("HEncaps_GRE_skb_path", gre, true);
+    pkt::Packet gre4;
+    gre4.ipv4({.src = ip4("192.0.2.1"), .dst = dst4, .ttl = 64, .frag = 0x4000, .protocol = pkt::kGre})
+        .payload(pkt::Bytes{0, 0, 0x08, 0x00, 0x45, 0, 0, 20, 0, 0, 0, 0, 64, 59, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8});
+    pass("HEncaps_IPv4_GRE_skb_path", gre4, false);
+    pkt::Packet sctp;
+    sctp.ipv6({.src = kHostA, .dst = dst6, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64,
+               .next_header = pkt::kSctp})
+        .payload(pkt::Bytes(28, 0x5c));
+    pass("HEncaps_SCTP_skb_path", sctp, true);
+    // IPv6 in IPv6 in IPv6: the transport is deeper than the one
+    // IP-in-IP looked into
+    pkt::Packet deep = inner6();
+    deep.ipv6({.src = kHostA, .dst = kHostB}).ipv6({.src = kHostA, .dst = kHostB});
+    add_l4(deep, {false, Sum::Partial});
+    pass("HEncaps_IPv6_in_IPv6_in_IPv6_skb_path", deep, true);
+    // a routing header other than the SRH: another final-destination rule
+    pkt::Packet rpl = inner6();
+    pkt::Srh rh;
+    rh.routing_type = 3;
+    rh.segments = {kHostB};
+    rh.segments_left = 0;
+    rpl.srh(rh);
+    add_l4(rpl, {false, Sum::Partial});
+    pass("HEncaps_routing_header_type_3_skb_path", rpl, true);
+    // End of IPv6 in IPv6 (after the SRH) carrying IPv4: IP in IP in IP
+    pkt::Packet v4in6;
+    v4in6.ipv6({.src = kHostA, .dst = kHostB});
+    v4in6.ipv4({.src = ip4("192.0.2.1"), .dst = ip4("198.51.100.1"), .frag = 0x4000});
+    add_l4(v4in6, {true, Sum::Partial});
+    auto in = end_frame(v4in6, false);
+    v.push_back(csum_pass_case("End_IP_in_IP_in_IP_skb_path", end, in, end_frame(v4in6, true), l3_len(in)));
+  }
+}
+
 }  // namespace
 
 std::vector<Case> all_cases() {
@@ -464,6 +829,7 @@ std::vector<Case> all_cases() {
   add_refusal_cases(v);
   add_passthrough_cases(v);
   add_encap_cases(v);
+  add_checksum_cases(v);
   return v;
 }
 
@@ -500,6 +866,8 @@ void configure(srv6::Instance& inst) {
   // out3 stands for an egress that cannot take XDP frames.
   for (const char* dev : {"out0", "out1", "out2"})
     inst.attach(dev, srv6::Hook::Xdp, srv6::XdpMode::Auto, srv6::Egress::Xdp);
+  // in1: an ingress whose native XDP may see checksums left to offload
+  inst.attach(kInPartial, srv6::Hook::Xdp, srv6::XdpMode::Native);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // measurement (packet_perf.cpp), so both run exactly the same frames.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -28,6 +29,8 @@ struct Case {
   // BPF_PROG_TEST_RUN refuses skbs shorter than their L3 header, so frames
   // cut that short are only run at XDP.
   bool xdp_only = false;
+  // The device the frame arrives on (the run's ifindex); empty: fixture::kIn.
+  std::string ingress{};
 };
 
 

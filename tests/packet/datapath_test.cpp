@@ -36,9 +36,9 @@ struct Result {
   pkt::Bytes out;
 };
 
-Result run(int prog_fd, bool xdp, const pkt::Bytes& in) {
+Result run(int prog_fd, bool xdp, const pkt::Bytes& in, const std::string& ingress = kIn) {
   pkt::Bytes out(in.size() + 512);
-  uint32_t ifindex = srv6::ifindex_of(kIn);
+  uint32_t ifindex = srv6::ifindex_of(ingress.empty() ? kIn : ingress);
   xdp_md xctx{};
   __sk_buff sctx{};
   xctx.ingress_ifindex = ifindex;
@@ -81,7 +81,7 @@ TEST_P(Packet, Run) {
   // served from it; both must give the expected frame.
   g_watch->beat();
   for (int i = 0; i < 2; i++) {
-    Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, c.in);
+    Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, c.in, c.ingress);
     EXPECT_EQ(r.verdict, e.verdict) << "run " << i + 1;
     const pkt::Bytes& want = e.out.empty() ? c.in : e.out;
     EXPECT_TRUE(r.out == want) << "run " << i + 1 << "\n" << pkt::diff(want, r.out);

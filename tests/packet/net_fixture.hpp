@@ -10,8 +10,14 @@
 
 namespace fixture {
 
-// Ingress device (the ctx ifindex of every test run).
+// Ingress device (the ctx ifindex of every test run but those below).
 inline const char* kIn = "in0";
+// A second ingress, attached at native XDP: a veth, whose XDP sees the skbs
+// its peer sends, so its frames may carry checksums left to offload (the
+// datapath finishes them before an XDP redirect). in0 is not attached.
+inline const char* kInPartial = "in1";
+inline const pkt::Mac kIn1Mac = pkt::mac("02:00:00:00:06:01");
+inline const pkt::Mac kIn1SenderMac = pkt::mac("02:00:00:00:06:02");
 // Egress devices: name, its MAC, the next hop's MAC.
 inline const pkt::Mac kOut0Mac = pkt::mac("02:00:00:00:02:01");  // main table
 inline const pkt::Mac kNh0Mac = pkt::mac("02:00:00:00:02:02");
@@ -21,7 +27,6 @@ inline const pkt::Mac kOut2Mac = pkt::mac("02:00:00:00:04:01");  // MTU 1280
 inline const pkt::Mac kNh2Mac = pkt::mac("02:00:00:00:04:02");
 inline const pkt::Mac kInMac = pkt::mac("02:00:00:00:01:01");
 inline const pkt::Mac kSenderMac = pkt::mac("02:00:00:00:01:02");
-
 // Shell commands that build the namespace's devices, addresses and routes.
 inline const char* kSetup = R"(set -e
 ip link set lo up
@@ -30,7 +35,8 @@ ip link add out0 address 02:00:00:00:02:01 type veth peer name out0p address 02:
 ip link add out1 address 02:00:00:00:03:01 type veth peer name out1p address 02:00:00:00:03:02
 ip link add out2 mtu 1280 address 02:00:00:00:04:01 type veth peer name out2p mtu 1280 address 02:00:00:00:04:02
 ip link add out3 address 02:00:00:00:05:01 type veth peer name out3p address 02:00:00:00:05:02
-for d in in0 in0p out0 out0p out1 out1p out2 out2p out3 out3p; do ip link set $d up; done
+ip link add in1 address 02:00:00:00:06:01 type veth peer name in1p address 02:00:00:00:06:02
+for d in in0 in0p out0 out0p out1 out1p out2 out2p out3 out3p in1 in1p; do ip link set $d up; done
 sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
 ip -6 addr add fd00:1::1/64 dev in0 nodad
 ip -6 addr add fd00:2::1/64 dev out0 nodad
