@@ -4,6 +4,7 @@
 #include <linux/pkt_cls.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -80,6 +81,63 @@ struct CsumAt {
   size_t l4, field;
 };
 constexpr size_t kUdpCsum = 6, kTcpCsum = 16;
+
+// ------------------------------------------------------------ ICMP errors
+
+// The quote of an ICMP error (RFC 4443 2.4 (c), RFC 1812 4.3.2.3): as much
+// of the offending L3 packet as fits in `max` bytes. Its transport
+// checksum, when quoted, holds the value that a device finishing a
+// checksum left to offload over the quote keeps as it is.
+pkt::Bytes quote_of(const pkt::Bytes& l3, size_t max, std::optional<CsumAt> at) {
+  pkt::Bytes q(l3.begin(), l3.begin() + std::min(l3.size(), max));
+  if (at && at->l4 + at->field + 2 <= q.size()) {
+    uint16_t f = pkt::offload_fixed_point(q.data() + at->l4, q.size() - at->l4, at->field);
+    q[at->l4 + at->field] = uint8_t(f >> 8);
+    q[at->l4 + at->field + 1] = uint8_t(f);
+  }
+  return q;
+}
+
+// The ICMPv6 Packet Too Big the head-end sends for `inner` (an IPv6
+// packet caught by a policy, too big once encapsulated) to its source, out
+// of in0 toward the sender (the fixture's route back): from in0's
+// address, hop limit 64, class and label 0, the tunnel MTU, quoting what
+// fits in 1280 bytes.
+pkt::Bytes packet_too_big(const pkt::Packet& inner, uint32_t mtu, std::optional<CsumAt> at = CsumAt{40, kUdpCsum}) {
+  auto l3 = inner.build();
+  pkt::Ip6 src;
+  std::copy_n(l3.begin() + 8, 16, src.begin());
+  pkt::Packet p;
+  p.eth(kSenderMac, kInMac).ipv6({.src = ip6(kIn0Addr6), .dst = src, .hop_limit = 64});
+  p.icmp6_too_big({.mtu = mtu}).payload(quote_of(l3, 1280 - 40 - 8, at));
+  return p.build();
+}
+
+// The ICMPv4 Fragmentation Needed for `inner` (an IPv4 packet with DF):
+// from in0's IPv4 address, TTL 64, TOS the inner one's TOS bits with
+// precedence "internetwork control" (RFC 1812 4.3.2.5), the tunnel MTU as
+// next-hop MTU, quoting what fits in 576 bytes. Its IPv4 id is random (id
+// 0 here): compare with frag_needed_mask.
+pkt::Bytes frag_needed(const pkt::Packet& inner, uint16_t mtu, std::optional<CsumAt> at = CsumAt{20, kUdpCsum}) {
+  auto l3 = inner.build();
+  pkt::Ip4 src;
+  std::copy_n(l3.begin() + 12, 4, src.begin());
+  uint8_t tos = uint8_t((l3[1] & 0x1e) | 0xc0);
+  pkt::Packet p;
+  p.eth(kSenderMac, kInMac).ipv4({.src = ip4(kIn0Addr4), .dst = src, .tos = tos, .ttl = 64, .id = 0, .frag = 0});
+  p.icmp_frag_needed({.mtu = mtu}).payload(quote_of(l3, 576 - 20 - 8, at));
+  return p.build();
+}
+
+// The random IPv4 id and the header checksum over it are not compared;
+// the checksum must verify.
+void frag_needed_mask(Expect& e) {
+  e.masked = {{14 + 4, 2}, {14 + 10, 2}};
+  e.check = [](const pkt::Bytes& f) -> std::string {
+    if (f.size() < 34) return "no IPv4 header";
+    return pkt::ones_sum(f.data() + 14, 20) == 0xffff ? "" : "the IPv4 header checksum does not verify";
+  };
+}
 
 // ------------------------------------------------------------------ cases
 
@@ -419,20 +477,16 @@ void add_encap_cases(std::vector<Case>& v) {
     v.push_back(handed("HEncaps_inner_hop_limit_1", policy_prefix6(false, 2), in, SRV6_PASS_HOP_LIMIT, kTcOk,
                        outp.build(), {0, 0, 1}, {{SRV6_PASS_HOP_LIMIT, 1}}));
   }
-  // Too big for out2 (MTU 1280) once encapsulated: the kernel sends Packet
-  // Too Big; TC hands it over encapsulated.
+  // Too big for out2 (MTU 1280) once encapsulated: XDP hands it up
+  // unchanged; TC answers the inner source with a Packet Too Big carrying
+  // the tunnel MTU (1280 - 40 - 24 of SRH), as from any router on its path
+  // (more PMTUD cases in add_pmtud_cases).
   {
-    auto segs = std::vector<pkt::Ip6>{ip6("fc00:12::1")};
     pkt::Packet inner;
     inner.ipv6({.src = kHostA, .dst = ip6("2001:db8:ff::1")}).udp(1, 2).payload(std::string(1200, 'b'));
     auto in = with_eth(kInMac, kSenderMac, inner);
-    pkt::Packet outp;
-    outp.eth(kInMac, kSenderMac).ipv6({.src = kTunSrc, .dst = segs[0], .hop_limit = 64});
-    pkt::Srh srh;
-    srh.segments = segs;
-    outp.srh(srh).append(inner);
-    v.push_back(handed("HEncaps_too_big_for_egress_MTU", "2001:db8:ff::/64", in, SRV6_PASS_TOO_BIG, kTcOk,
-                       outp.build(), {0, 0, 1}, {{SRV6_PASS_TOO_BIG, 1}}));
+    v.push_back(handed("HEncaps_too_big_for_egress_MTU", "2001:db8:ff::/64", in, SRV6_PASS_TOO_BIG, kTcRedirect,
+                       packet_too_big(inner, 1280 - 40 - 24), {0, 0, 1}, {{SRV6_DROP_PMTU_ICMP, 1}}));
   }
   // A short IPv4 packet arrives padded to Ethernet's 60 bytes: the padding
   // is not part of it and must not be carried inside the tunnel.
@@ -821,6 +875,73 @@ void add_checksum_cases(std::vector<Case>& v) {
   }
 }
 
+// ------------------------------------------------------------------ PMTUD
+
+// Too big for the tunnel at TC (out2, MTU 1280): the inner source gets an
+// ICMPv6 Packet Too Big or an ICMPv4 Fragmentation Needed with the tunnel
+// MTU (the egress MTU less 40 and the SRH), sent back out of in0 toward it
+// (redirected with the FIB's MACs), quoting what fits, the quoted
+// transport checksum set to the value a device finishing a checksum left
+// to offload keeps; counted as an error of the policy, reason pmtu_icmp.
+// XDP hands such packets up unchanged (too_big). IPv4 without DF is
+// dropped (too_big_no_df); no route back to the source: dropped (no_route).
+void add_pmtud_cases(std::vector<Case>& v) {
+  const std::string pol6 = "2001:db8:ff::/64", red6 = "2001:db8:fe::/64", pol4 = "203.0.113.0/24";
+  const uint32_t mtu = 1280 - 40 - 24, mtu_red = 1280 - 40;
+  auto icmp_case = [&](std::string name, std::string entry, const pkt::Packet& inner, pkt::Bytes icmp,
+                       bool v4 = false) {
+    auto in = with_eth(kInMac, kSenderMac, inner);
+    Case c = handed(name, entry, in, SRV6_PASS_TOO_BIG, kTcRedirect, icmp, {0, 0, 1}, {{SRV6_DROP_PMTU_ICMP, 1}});
+    if (v4) frag_needed_mask(c.tc);
+    v.push_back(c);
+  };
+  auto drop_case = [&](std::string name, std::string entry, const pkt::Packet& inner, srv6_reason r) {
+    auto in = with_eth(kInMac, kSenderMac, inner);
+    v.push_back({name, entry, in, {kXdpPass, {}, {{SRV6_PASS_TOO_BIG, 1}}, {}}, {kTcShot, {}, {{r, 1}}, {0, 0, 1}}});
+  };
+  auto udp6 = [&](const pkt::Ip6& src, const pkt::Ip6& dst, size_t payload) {
+    pkt::Packet p;
+    p.ipv6({.src = src, .dst = dst, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64});
+    p.udp(1, 2).payload(std::string(payload, 'q'));
+    return p;
+  };
+  // the whole packet fits in the quote (1224 <= 1232 bytes), checksum and all
+  icmp_case("HEncaps_too_big_whole_packet_quoted", pol6, udp6(kHostA, ip6("2001:db8:ff::2"), 1176),
+            packet_too_big(udp6(kHostA, ip6("2001:db8:ff::2"), 1176), mtu));
+  // a partial checksum left in the quote, as a sender's CHECKSUM_PARTIAL skb has it
+  {
+    pkt::Packet p;
+    p.ipv6({.src = kHostA, .dst = ip6("2001:db8:ff::3"), .hop_limit = 64});
+    p.tcp({.sport = 22, .dport = 40000, .seq = 7, .ack = 8, .partial = true}).payload(std::string(1400, 't'));
+    icmp_case("HEncaps_too_big_TCP_quote_keeps_its_checksum", pol6, p, packet_too_big(p, mtu, CsumAt{40, kTcpCsum}));
+  }
+  // no transport checksum to fix in an ICMPv6 quote
+  {
+    pkt::Packet p;
+    p.ipv6({.src = kHostA, .dst = ip6("2001:db8:ff::4"), .hop_limit = 64});
+    p.icmp6_echo({.id = 3, .seq = 4}).payload(std::string(1300, 'e'));
+    icmp_case("HEncaps_too_big_ICMPv6_quoted_as_is", pol6, p, packet_too_big(p, mtu, std::nullopt));
+  }
+  // H.Encaps.Red with one SID has no SRH: the tunnel takes 40 bytes
+  icmp_case("HEncapsRed_too_big_MTU_without_SRH", red6, udp6(kHostA, ip6("2001:db8:fe::1"), 1300),
+            packet_too_big(udp6(kHostA, ip6("2001:db8:fe::1"), 1300), mtu_red));
+  // IPv4 with DF: Fragmentation Needed (its id random: masked)
+  auto udp4 = [&](const pkt::Ip4& src, uint16_t frag, size_t payload) {
+    pkt::Packet p;
+    p.ipv4({.src = src, .dst = ip4("203.0.113.9"), .tos = 0xbb, .ttl = 64, .id = 0x4242, .frag = frag});
+    p.udp(53, 5353).payload(std::string(payload, 'f'));
+    return p;
+  };
+  icmp_case("HEncaps_too_big_IPv4_DF_frag_needed", pol4, udp4(ip4("192.0.2.1"), 0x4000, 1300),
+            frag_needed(udp4(ip4("192.0.2.1"), 0x4000, 1300), uint16_t(mtu)), true);
+  drop_case("HEncaps_too_big_IPv4_without_DF_dropped", pol4, udp4(ip4("192.0.2.1"), 0, 1300), SRV6_DROP_TOO_BIG);
+  // no route back to the source
+  drop_case("HEncaps_too_big_no_route_to_IPv6_source", pol6, udp6(ip6("2001:db8:dead::1"), ip6("2001:db8:ff::5"), 1300),
+            SRV6_DROP_NO_ROUTE);
+  drop_case("HEncaps_too_big_no_route_to_IPv4_source", pol4, udp4(ip4("198.51.100.7"), 0x4000, 1300),
+            SRV6_DROP_NO_ROUTE);
+}
+
 }  // namespace
 
 std::vector<Case> all_cases() {
@@ -830,6 +951,7 @@ std::vector<Case> all_cases() {
   add_passthrough_cases(v);
   add_encap_cases(v);
   add_checksum_cases(v);
+  add_pmtud_cases(v);
   return v;
 }
 
@@ -862,12 +984,25 @@ void configure(srv6::Instance& inst) {
   }
   inst.add_policy({srv6::parse_prefix("2001:db8:ff::/64"), SRV6_ENCAP, {ip6("fc00:12::1")}, kTunSrc});
   inst.add_policy({srv6::parse_prefix("2001:db8:ee::/64"), SRV6_ENCAP, {ip6("fc00:1::e"), ip6("fc00:2::2")}, kTunSrc});
+  // PMTUD: more tunnels through out2 (MTU 1280)
+  inst.add_policy({srv6::parse_prefix("2001:db8:fe::/64"), SRV6_ENCAP_RED, {ip6("fc00:12::1")}, kTunSrc});
+  inst.add_policy({srv6::parse_prefix("203.0.113.0/24"), SRV6_ENCAP, {ip6("fc00:12::1")}, kTunSrc});
   // XDP may redirect to out0..out2 (vouched for: the runs are not live);
   // out3 stands for an egress that cannot take XDP frames.
   for (const char* dev : {"out0", "out1", "out2"})
     inst.attach(dev, srv6::Hook::Xdp, srv6::XdpMode::Auto, srv6::Egress::Xdp);
   // in1: an ingress whose native XDP may see checksums left to offload
   inst.attach(kInPartial, srv6::Hook::Xdp, srv6::XdpMode::Native);
+}
+
+std::string compare(const Expect& e, const pkt::Bytes& want, const pkt::Bytes& out) {
+  pkt::Bytes w = want;
+  if (out.size() == w.size())
+    for (auto [off, len] : e.masked)
+      for (size_t i = off; i < off + len && i < w.size(); i++) w[i] = out[i];
+  std::string d = pkt::diff(w, out);
+  if (d.empty() && e.check) d = e.check(out);
+  return d;
 }
 
 namespace {

@@ -19,6 +19,11 @@ struct Expect {
   pkt::Bytes out;  // empty: the input, unchanged
   std::map<srv6_reason, uint64_t> reasons{};
   srv6::Counters counters{};  // of `entry`
+  // Byte ranges (offset, length) of `out` not compared (a random IPv4 id
+  // and the header checksum that covers it); `check` then judges the frame
+  // ("" when right), e.g. that the IPv4 header checksum verifies.
+  std::vector<std::pair<size_t, size_t>> masked{};
+  std::function<std::string(const pkt::Bytes&)> check{};
 };
 
 struct Case {
@@ -32,6 +37,9 @@ struct Case {
   // The device the frame arrives on (the run's ifindex); empty: fixture::kIn.
   std::string ingress{};
 };
+
+// "" when `out` is `want` but for the masked ranges, else a readable diff.
+std::string compare(const Expect& e, const pkt::Bytes& want, const pkt::Bytes& out);
 
 
 // gtest prints a case by its name.

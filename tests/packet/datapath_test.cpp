@@ -10,8 +10,12 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
+#include <thread>
 
 #include "cases.hpp"
 #include "fixture_env.hpp"
@@ -84,7 +88,8 @@ TEST_P(Packet, Run) {
     Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, c.in, c.ingress);
     EXPECT_EQ(r.verdict, e.verdict) << "run " << i + 1;
     const pkt::Bytes& want = e.out.empty() ? c.in : e.out;
-    EXPECT_TRUE(r.out == want) << "run " << i + 1 << "\n" << pkt::diff(want, r.out);
+    std::string d = cases::compare(e, want, r.out);
+    EXPECT_TRUE(d.empty()) << "run " << i + 1 << "\n" << d;
   }
 
   auto reasons_after = g_inst->reasons();
@@ -116,6 +121,61 @@ INSTANTIATE_TEST_SUITE_P(Cases, Packet, ::testing::ValuesIn(all_runs()),
                          [](const auto& info) {
                            return std::get<0>(info.param).name + (std::get<1>(info.param) ? "_XDP" : "_TC");
                          });
+
+const Case& case_named(const std::string& name) {
+  static const std::vector<Case> all = cases::all_cases();
+  for (const Case& c : all)
+    if (c.name == name) return c;
+  throw std::runtime_error("no case " + name);
+}
+
+double ms_since(const std::chrono::steady_clock::time_point& t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// PMTUD's errors are rate limited as the kernel's global ICMP budget
+// (1000/s, bursts of 50): 60 too-big packets at once get 50 Packet Too Big
+// and 10 drops (pmtu_ratelimited), but for one more error per millisecond
+// that passed meanwhile. BPF_PROG_TEST_RUN uses the real clock, so the
+// bound is the time the runs took; the first 50 are certain.
+TEST(Pmtud, RateLimitedToBurstsOf50) {
+  const Case& c = case_named("HEncaps_too_big_for_egress_MTU");
+  const std::string entry = c.entry;
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));  // a full bucket: 50 ms of credit
+  auto reasons_before = g_inst->reasons();
+  auto counters_before = entry_counters(entry);
+  int icmp = 0, limited = 0, first_limited = -1;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 60; i++) {
+    Result r = run(g_inst->tc_prog_fd(), false, c.in);
+    if (r.verdict == TC_ACT_REDIRECT) {
+      icmp++;
+      EXPECT_TRUE(r.out == c.tc.out) << "run " << i + 1 << "\n" << pkt::diff(c.tc.out, r.out);
+    } else {
+      EXPECT_EQ(r.verdict, TC_ACT_SHOT) << "run " << i + 1;
+      if (first_limited < 0) first_limited = i;
+      limited++;
+    }
+  }
+  double ms = ms_since(t0);
+  std::printf("[ pmtud    ] 60 too big in %.2f ms: %d errors sent, %d rate limited\n", ms, icmp, limited);
+  EXPECT_EQ(icmp + limited, 60);
+  EXPECT_TRUE(first_limited < 0 || first_limited >= 50) << "run " << first_limited + 1 << " limited";
+  EXPECT_GE(icmp, 50);
+  EXPECT_LE(icmp, 50 + int(ms)) << "in " << ms << " ms";
+  if (ms < 1) EXPECT_EQ(limited, 10);
+  auto reasons_after = g_inst->reasons();
+  EXPECT_EQ(reasons_after[SRV6_DROP_PMTU_ICMP] - reasons_before[SRV6_DROP_PMTU_ICMP], uint64_t(icmp));
+  EXPECT_EQ(reasons_after[SRV6_DROP_PMTU_LIMITED] - reasons_before[SRV6_DROP_PMTU_LIMITED], uint64_t(limited));
+  for (uint32_t i = 0; i < SRV6_REASON__MAX; i++)
+    if (i != SRV6_DROP_PMTU_ICMP && i != SRV6_DROP_PMTU_LIMITED)
+      EXPECT_EQ(reasons_after[i], reasons_before[i]) << srv6::reason_name(static_cast<srv6_reason>(i));
+  EXPECT_EQ(entry_counters(entry).errors - counters_before.errors, 60u) << "each one an error of " << entry;
+  // a token per millisecond comes back
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  EXPECT_EQ(run(g_inst->tc_prog_fd(), false, c.in).verdict, TC_ACT_REDIRECT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));  // full again for whatever runs next
+}
 
 // The builder's checksums, against values computed by hand (a separate
 // implementation) and against the rules a receiver applies.

@@ -27,6 +27,13 @@ inline const pkt::Mac kOut2Mac = pkt::mac("02:00:00:00:04:01");  // MTU 1280
 inline const pkt::Mac kNh2Mac = pkt::mac("02:00:00:00:04:02");
 inline const pkt::Mac kInMac = pkt::mac("02:00:00:00:01:01");
 inline const pkt::Mac kSenderMac = pkt::mac("02:00:00:00:01:02");
+// The router's addresses on in0 (IPv6 fd00:1::1/64, IPv4 198.18.1.1/24),
+// and the way back to the test packets' inner sources (2001:db8:a::/64,
+// 192.0.2.0/24): the sender on in0 (fd00:1::2 / 198.18.1.2, kSenderMac).
+inline const char* kIn0Addr6 = "fd00:1::1";
+inline const char* kIn0Addr4 = "198.18.1.1";
+inline const char* kIn0Bcast4 = "198.18.1.255";
+
 // Shell commands that build the namespace's devices, addresses and routes.
 inline const char* kSetup = R"(set -e
 ip link set lo up
@@ -43,6 +50,11 @@ ip -6 addr add fd00:2::1/64 dev out0 nodad
 ip -6 addr add fd00:3::1/64 dev out1 nodad
 ip -6 addr add fd00:4::1/64 dev out2 nodad
 ip -6 addr add fd00:5::1/64 dev out3 nodad
+ip addr add 198.18.1.1/24 dev in0
+ip -6 neigh add fd00:1::2 lladdr 02:00:00:00:01:02 dev in0 nud permanent
+ip neigh add 198.18.1.2 lladdr 02:00:00:00:01:02 dev in0 nud permanent
+ip -6 route add 2001:db8:a::/64 via fd00:1::2 dev in0
+ip route add 192.0.2.0/24 via 198.18.1.2 dev in0
 ip -6 neigh add fd00:2::2 lladdr 02:00:00:00:02:02 dev out0 nud permanent
 ip -6 neigh add fd00:3::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
 ip -6 neigh add fe80::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
