@@ -942,6 +942,67 @@ void add_pmtud_cases(std::vector<Case>& v) {
             SRV6_DROP_NO_ROUTE);
 }
 
+// ------------------------------------------------- the router's addresses
+
+// A destination that is one of the router's own addresses (the kernel's
+// local table: local and anycast routes; IPv4 local and broadcast) is the
+// kernel's, whatever SID or policy prefix covers it, and even with a SID on
+// that very address: both hooks leave it untouched, nothing counted. End
+// whose next segment is one drops the packet as seg6local's blackhole
+// (next_local), a packet processed for the SID.
+void add_local_cases(std::vector<Case>& v) {
+  auto untouched = [&](std::string name, std::string entry, pkt::Bytes in) {
+    v.push_back({name, entry, in, {kXdpPass, {}, {}, {}}, {kTcOk, {}, {}, {}}});
+  };
+  const pkt::Ip6 local = ip6(kIn0Addr6), anycast = ip6("fd00:1::"), in_locator = ip6("fd00:1::9");
+  const pkt::Ip6 sid_on_local = ip6("fd00:2::1");
+  const std::string locator = "fd00:1::/64";
+  untouched("Locator_covering_a_local_address", locator, sr_packet(local, {.sl = 1, .segs = {kS2, local}}));
+  untouched("Locator_covering_a_subnet_anycast_address", locator,
+            sr_packet(anycast, {.sl = 1, .segs = {kS2, anycast}}));
+  v.push_back(forwarded("Locator_next_to_a_local_address", locator,
+                        sr_packet(in_locator, {.sl = 1, .segs = {kS2, in_locator}}),
+                        sr_packet(kS2, {.sl = 0, .segs = {kS2, in_locator}, .hop_limit = 63, .dmac = kNh0Mac,
+                                        .smac = kOut0Mac})));
+  untouched("SID_on_a_local_address", "fd00:2::1/128", sr_packet(sid_on_local, {.sl = 1, .segs = {kS2, sid_on_local}}));
+  {
+    pkt::Packet p = eth_in();
+    p.ipv6({.src = kHostA, .dst = ip6("fd00:3::1")}).udp(1, 2).payload("to the router");
+    untouched("IPv6_policy_covering_a_local_address", "fd00:3::/64", p.build());
+    auto inner = inner6(ip6("fd00:3::9"));
+    auto out = encapsulated(false, policy_segs(1), inner, true, 0xb9, 0xabcde, 63);
+    v.push_back(encap_case("IPv6_policy_next_to_a_local_address", "fd00:3::/64", with_eth(kInMac, kSenderMac, inner), out));
+  }
+  const std::string pol4 = "198.18.0.0/15";
+  for (auto [name, dst] : {std::pair{"IPv4_policy_covering_a_local_address", kIn0Addr4},
+                           std::pair{"IPv4_policy_covering_a_broadcast_address", kIn0Bcast4}}) {
+    pkt::Packet p = eth_in();
+    p.ipv4({.src = ip4("192.0.2.1"), .dst = ip4(dst)}).udp(1, 2).payload("to the router");
+    untouched(name, pol4, p.build());
+  }
+  {
+    auto inner = inner4(ip4("198.18.1.9"));
+    auto out = encapsulated(false, policy_segs(1), inner, false, 0, 0, 63);
+    v.push_back(encap_case("IPv4_policy_next_to_a_local_address", pol4, with_eth(kInMac, kSenderMac, inner), out));
+  }
+  // End whose next segment is local: blackholed, a packet processed
+  const std::string end = "fc00:1::e/128";
+  for (auto [name, next] : {std::pair{"End_next_segment_a_local_address", local},
+                            std::pair{"End_next_segment_a_subnet_anycast_address", anycast},
+                            std::pair{"End_next_segment_a_SID_on_a_local_address", sid_on_local}}) {
+    auto in = sr_packet(kEnd, {.sl = 1, .segs = {next, kEnd}});
+    srv6::Counters c{1, l3_len(in), 0};
+    v.push_back({name, end, in, {kXdpDrop, {}, {{SRV6_DROP_NEXT_LOCAL, 1}}, c},
+                 {kTcShot, {}, {{SRV6_DROP_NEXT_LOCAL, 1}}, c}});
+  }
+  // ... but an address of the locator that is not local is our SID: chained
+  {
+    std::vector<pkt::Ip6> segs = {kS2, in_locator, kEnd};
+    v.push_back(forwarded("End_next_segment_in_the_locator_chained", end, sr_packet(kEnd, {.sl = 2, .segs = segs}),
+                          sr_packet(kS2, {.sl = 0, .segs = segs, .hop_limit = 63, .dmac = kNh0Mac, .smac = kOut0Mac})));
+  }
+}
+
 }  // namespace
 
 std::vector<Case> all_cases() {
@@ -952,6 +1013,7 @@ std::vector<Case> all_cases() {
   add_encap_cases(v);
   add_checksum_cases(v);
   add_pmtud_cases(v);
+  add_local_cases(v);
   return v;
 }
 
@@ -963,6 +1025,11 @@ void enter_fixture_namespace() {
 
 // The fixture's configuration, through the loader's typed API.
 void configure(srv6::Instance& inst) {
+  auto policy_addrs = [](int n) {
+    std::vector<srv6::Addr6> segs;
+    for (auto& s : policy_segs(n)) segs.push_back(s);
+    return segs;
+  };
   using srv6::parse_addr6;
   using srv6::parse_prefix6;
   inst.add_sid({.sid = parse_prefix6("fc00:1::e"), .action = SRV6_ACTION_END});
@@ -973,6 +1040,9 @@ void configure(srv6::Instance& inst) {
                 .oif = srv6::ifindex_of("out1")});
   inst.add_sid({.sid = parse_prefix6("fc00:1::7"), .action = SRV6_ACTION_END_T, .table = 100});
   inst.add_sid({.sid = parse_prefix6("fc00:1:100::/48"), .action = SRV6_ACTION_END});
+  // the router's own addresses: a locator covering in0's, a SID on out0's
+  inst.add_sid({.sid = parse_prefix6("fd00:1::/64"), .action = SRV6_ACTION_END});
+  inst.add_sid({.sid = parse_prefix6("fd00:2::1"), .action = SRV6_ACTION_END});
   for (bool red : {false, true}) {
     for (int n : kSidCounts) {
       std::vector<srv6::Addr6> segs;
@@ -987,6 +1057,9 @@ void configure(srv6::Instance& inst) {
   // PMTUD: more tunnels through out2 (MTU 1280)
   inst.add_policy({srv6::parse_prefix("2001:db8:fe::/64"), SRV6_ENCAP_RED, {ip6("fc00:12::1")}, kTunSrc});
   inst.add_policy({srv6::parse_prefix("203.0.113.0/24"), SRV6_ENCAP, {ip6("fc00:12::1")}, kTunSrc});
+  // policies covering the router's own addresses (fd00:3::1 on out1, 198.18.1.1 and its broadcast on in0)
+  inst.add_policy({srv6::parse_prefix("fd00:3::/64"), SRV6_ENCAP, policy_addrs(1), kTunSrc});
+  inst.add_policy({srv6::parse_prefix("198.18.0.0/15"), SRV6_ENCAP, policy_addrs(1), kTunSrc});
   // XDP may redirect to out0..out2 (vouched for: the runs are not live);
   // out3 stands for an egress that cannot take XDP frames.
   for (const char* dev : {"out0", "out1", "out2"})

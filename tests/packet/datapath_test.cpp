@@ -10,10 +10,13 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -175,6 +178,55 @@ TEST(Pmtud, RateLimitedToBurstsOf50) {
   std::this_thread::sleep_for(std::chrono::milliseconds(3));
   EXPECT_EQ(run(g_inst->tc_prog_fd(), false, c.in).verdict, TC_ACT_REDIRECT);
   std::this_thread::sleep_for(std::chrono::milliseconds(60));  // full again for whatever runs next
+}
+
+// The router's own addresses go into the tables (so that they win), but
+// are never listed: neither by Instance::sids() / policies() nor by
+// `srv6ctl sid show` / `policy show`; a SID the operator put on a local
+// address is listed, marked local.
+std::string sh_out(const std::string& cmd) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while (f && (n = fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
+  return out;
+}
+
+TEST(LocalAddresses, NeverListedASidOnOneMarked) {
+  const std::map<std::string, bool> want_sids = {
+      {"fc00:1::e/128", false}, {"fc00:1::a/128", false},    {"fc00:1::b/128", false}, {"fc00:1::7/128", false},
+      {"fc00:1:100::/48", false}, {"fd00:1::/64", false}, {"fd00:2::1/128", true}};
+  std::map<std::string, bool> sids;
+  for (auto& s : g_inst->sids()) {
+    EXPECT_NE(s.config.action, SRV6_ACTION_UNSPEC) << srv6::format_prefix6(s.config.sid);
+    sids[srv6::format_prefix6(s.config.sid)] = s.local;
+  }
+  EXPECT_EQ(sids, want_sids);
+  // the local table's prefixes (ip route show table local), never policies
+  const std::set<std::string> locals = {"127.0.0.0/8", "127.0.0.1/32", "127.255.255.255/32", "198.18.1.1/32",
+                                        "198.18.1.255/32"};
+  size_t n = 0;
+  for (auto& p : g_inst->policies()) {
+    std::string name = srv6::format_prefix(p.config.prefix);
+    EXPECT_EQ(locals.count(name), 0u) << name;
+    EXPECT_FALSE(p.local) << name;
+    n += name == "198.18.0.0/15" || name == "fd00:3::/64";
+  }
+  EXPECT_EQ(n, 2u) << "the policies covering local addresses are listed";
+
+  // srv6ctl, in this namespace, on this instance
+  std::string cli = std::string(SRV6CTL) + " --instance " + g_inst->name() + " -j ";
+  auto js = nlohmann::json::parse(sh_out(cli + "sid show"));
+  std::map<std::string, bool> cli_sids;
+  for (auto& s : js) cli_sids[s.at("sid").get<std::string>()] = s.value("local", false);
+  EXPECT_EQ(cli_sids, want_sids);
+  auto jp = nlohmann::json::parse(sh_out(cli + "policy show"));
+  EXPECT_EQ(jp.size(), g_inst->policies().size());
+  for (auto& p : jp) {
+    EXPECT_EQ(locals.count(p.at("prefix").get<std::string>()), 0u) << p.dump();
+    EXPECT_FALSE(p.value("local", false)) << p.dump();
+  }
 }
 
 // The builder's checksums, against values computed by hand (a separate
