@@ -193,6 +193,55 @@ TEST_F(FwdCache, NextSegmentBecomesOurSid) {
   expect_forwarded(kNh0Mac, kOut0Mac);
 }
 
+// End asks whether its next segment is one of our SIDs before asking the
+// FIB (FWD_SID_FIRST); that answer fills the slot of its query with no FIB
+// answer in it. End.X asks the FIB the very same query when its next hop is
+// that SID (flags 0, ingress, source, flow label, destination): it must get
+// the FIB's answer, exactly as with the cache off, never that slot.
+TEST_F(FwdCache, SidOnlySlotServesNoFibQuery) {
+  const pkt::Ip6 s = ip6("fc00:1::7");   // End.T of the fixture: our SID
+  const pkt::Ip6 endx = ip6("fc00:1::c");  // End.X, next hop s
+  inst().add_sid({.sid = {srv6::parse_addr6("fc00:1::c"), 128},
+                  .action = SRV6_ACTION_END_X,
+                  .nh6 = srv6::parse_addr6("fc00:1::7")});
+  auto packet = [&](const pkt::Ip6& da, std::vector<pkt::Ip6> segs, uint8_t sl, const pkt::Mac& dmac,
+                    const pkt::Mac& smac, uint8_t hl) {
+    pkt::Packet p;
+    p.eth(dmac, smac);
+    p.ipv6({.src = kHostA, .dst = da, .traffic_class = 0x20, .flow_label = 0x4242, .hop_limit = hl});
+    pkt::Srh srh;
+    srh.segments = std::move(segs);
+    srh.segments_left = sl;
+    p.srh(srh).append([] {
+      pkt::Packet i;
+      i.ipv6({.src = kHostA, .dst = kHostB}).udp(1, 2).payload("collide");
+      return i;
+    }());
+    return p.build();
+  };
+  // End.X: its next hop fc00:1::7 is routed by fc00::/16 to out0
+  auto x_in = packet(endx, {kNext, endx}, 1, kInMac, kSenderMac, 64);
+  auto x_out = packet(kNext, {kNext, endx}, 0, kNh0Mac, kOut0Mac, 63);
+  // End whose next segment is fc00:1::7: the same query, answered "our SID"
+  auto e_in = packet(kEnd, {kNext, s, kEnd}, 2, kInMac, kSenderMac, 64);
+
+  watch_.reset();  // the cache off
+  ASSERT_FALSE(inst().fwd_cache().watched);
+  Result off = run_xdp(inst(), x_in);
+  EXPECT_EQ(off.verdict, XDP_REDIRECT);
+  EXPECT_TRUE(off.out == x_out) << pkt::diff(x_out, off.out);
+
+  watch_ = std::make_unique<srv6::FibWatch>(inst());  // on
+  auto hits = inst().fwd_cache().hits;
+  for (int i = 0; i < 2; i++) EXPECT_EQ(run_xdp(inst(), e_in).verdict, XDP_REDIRECT) << "End, then End.T";
+  EXPECT_GE(inst().fwd_cache().hits - hits, 1u) << "End's SID answer was not cached";
+  for (int i = 0; i < 2; i++) {
+    Result on = run_xdp(inst(), x_in);
+    EXPECT_EQ(on.verdict, off.verdict) << "End.X, run " << i + 1;
+    EXPECT_TRUE(on.out == off.out) << "End.X, run " << i + 1 << "\n" << pkt::diff(off.out, on.out);
+  }
+}
+
 TEST_F(FwdCache, EgressNoLongerATxPort) {
   warm();
   inst().detach("out0");
