@@ -30,6 +30,8 @@ inline const pkt::Mac kSenderMac = pkt::mac("02:00:00:00:01:02");
 // The router's addresses on in0 (IPv6 fd00:1::1/64, IPv4 198.18.1.1/24),
 // and the way back to the test packets' inner sources (2001:db8:a::/64,
 // 192.0.2.0/24): the sender on in0 (fd00:1::2 / 198.18.1.2, kSenderMac).
+inline const char* kRouteBack6 = "2001:db8:a::/64";
+inline const char* kRouteBack4 = "192.0.2.0/24";
 inline const char* kIn0Addr6 = "fd00:1::1";
 inline const char* kIn0Addr4 = "198.18.1.1";
 inline const char* kIn0Bcast4 = "198.18.1.255";
