@@ -1003,6 +1003,76 @@ void add_local_cases(std::vector<Case>& v) {
   }
 }
 
+// -------------------------------------------------------------------- GSO
+
+// TC sees GSO packets (a local TCP sender on a veth, GRO): one skb standing
+// for gso_segs packets of gso_size bytes of payload each, the headers
+// repeated in every one. The MTU applies to each packet, the counters count
+// each, bytes as they go on the wire (bpf/gso.h). BPF_PROG_TEST_RUN takes
+// gso_size and gso_segs from the context (no GSO type, but those two are
+// what the datapath reads); these frames are too big for XDP, which never
+// sees GSO.
+void add_gso_cases(std::vector<Case>& v) {
+  auto tcp_inner = [](const pkt::Ip6& dst, size_t payload) {
+    pkt::Packet p;
+    p.ipv6({.src = kHostA, .dst = dst, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = 64});
+    p.tcp({.sport = 443, .dport = 50000, .seq = 1, .ack = 2}).payload(std::string(payload, 'g'));
+    return p;
+  };
+  auto gso = [](Case c, uint32_t size, uint32_t segs) {
+    c.gso_size = size, c.gso_segs = segs;
+    return c;
+  };
+  const Expect xdp_too_big{kXdpPass, {}, {{SRV6_PASS_TOO_BIG, 1}}, {}};
+  const std::string end = "fc00:1::e/128";
+  {
+    // End: each packet repeats 140 bytes of headers (IPv6, SRH of 2 SIDs, IPv6, TCP)
+    const size_t hdr = 40 + 40 + 40 + 20;
+    auto inner = tcp_inner(kHostB, 2800);
+    auto in = end_frame(inner, false, eth_in());
+    auto out = end_frame(inner, true);
+    // 140 + 1300 fits out0's 1500: forwarded, 3 packets
+    srv6::Counters c{3, l3_len(in) + 2 * hdr, 0};
+    v.push_back(gso({"End_GSO_segments_fit_the_MTU", end, in, xdp_too_big, {kTcRedirect, out, {}, c}}, 1300, 3));
+    // a GSO packet whose headers must be checked has no gso_segs: computed
+    v.push_back(gso({"End_GSO_segment_count_unknown", end, in, xdp_too_big, {kTcRedirect, out, {}, c}}, 1300, 0));
+    // 140 + 1400 does not: the kernel answers (Packet Too Big), 2 errors
+    pkt::Packet kp;
+    kp.eth(kInMac, kSenderMac).ipv6({.src = kHostA, .dst = kS2, .traffic_class = 0x2c, .flow_label = 0x12345});
+    pkt::Srh srh;
+    srh.segments = {kS2, kEnd};
+    srh.segments_left = 0;
+    kp.srh(srh).append(inner);
+    v.push_back(gso({"End_GSO_segments_too_big", end, in, xdp_too_big,
+                     {kTcOk, kp.build(), {{SRV6_PASS_TOO_BIG, 1}}, {0, 0, 2}}},
+                    1400, 2));
+    // a transport whose segments it cannot measure: the kernel forwards it
+    pkt::Packet icmp;
+    icmp.ipv6({.src = kHostA, .dst = kHostB}).icmp6_echo({.id = 1, .seq = 1}).payload(std::string(2800, 'i'));
+    pkt::Packet kq;
+    kq.eth(kInMac, kSenderMac).ipv6({.src = kHostA, .dst = kS2, .traffic_class = 0x2c, .flow_label = 0x12345});
+    kq.srh(srh).append(icmp);
+    auto in_icmp = end_frame(icmp, false, eth_in());
+    v.push_back(gso({"End_GSO_unknown_transport_to_the_kernel", end, in_icmp, xdp_too_big,
+                     {kTcOk, kq.build(), {{SRV6_PASS_KERNEL_ROUTE, 1}}, {1, l3_len(in_icmp), 0}}},
+                    1300, 3));
+  }
+  {
+    // H.Encaps (1 SID, 64 bytes) of IPv6 whose packets (60 bytes of headers
+    // + 1420) are too big once encapsulated: a Packet Too Big for the tunnel
+    // MTU (1436), itself one packet (bpf_skb_change_tail drops the GSO
+    // state); each packet an error. (A GSO packet that fits cannot be run:
+    // bpf_skb_adjust_room refuses a GSO skb that is not TCP or UDP, and a
+    // test run's has no GSO type.)
+    const std::string pol = policy_prefix6(false, 1);
+    pkt::Packet big = tcp_inner(ip6("2001:db8:1::2"), 2840);
+    v.push_back(gso({"HEncaps_GSO_segments_too_big_Packet_Too_Big", pol, with_eth(kInMac, kSenderMac, big), xdp_too_big,
+                     {kTcRedirect, packet_too_big(big, 1500 - 64, CsumAt{40, kTcpCsum}), {{SRV6_DROP_PMTU_ICMP, 1}},
+                      {0, 0, 2}}},
+                    1420, 2));
+  }
+}
+
 }  // namespace
 
 std::vector<Case> all_cases() {
@@ -1014,6 +1084,7 @@ std::vector<Case> all_cases() {
   add_checksum_cases(v);
   add_pmtud_cases(v);
   add_local_cases(v);
+  add_gso_cases(v);
   return v;
 }
 

@@ -36,6 +36,11 @@ struct Case {
   bool xdp_only = false;
   // The device the frame arrives on (the run's ifindex); empty: fixture::kIn.
   std::string ingress{};
+  // TC: the skb is a GSO packet of gso_size-byte segments, standing for
+  // gso_segs packets (0: unknown, as for a packet whose headers must be
+  // checked). BPF_PROG_TEST_RUN takes both from the context, but no GSO
+  // type (one page of linear data); XDP never sees GSO packets.
+  uint32_t gso_size = 0, gso_segs = 0;
 };
 
 // "" when `out` is `want` but for the masked ranges, else a readable diff.

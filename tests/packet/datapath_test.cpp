@@ -43,7 +43,8 @@ struct Result {
   pkt::Bytes out;
 };
 
-Result run(int prog_fd, bool xdp, const pkt::Bytes& in, const std::string& ingress = kIn) {
+Result run(int prog_fd, bool xdp, const pkt::Bytes& in, const std::string& ingress = kIn,
+           uint32_t gso_size = 0, uint32_t gso_segs = 0) {
   pkt::Bytes out(in.size() + 512);
   uint32_t ifindex = srv6::ifindex_of(ingress.empty() ? kIn : ingress);
   xdp_md xctx{};
@@ -51,6 +52,8 @@ Result run(int prog_fd, bool xdp, const pkt::Bytes& in, const std::string& ingre
   xctx.ingress_ifindex = ifindex;
   xctx.data_end = in.size();  // all of the frame in the linear part
   sctx.ifindex = ifindex;
+  sctx.gso_size = gso_size;
+  sctx.gso_segs = gso_segs;
   DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
                       .data_size_in = static_cast<uint32_t>(in.size()),
                       .data_size_out = static_cast<uint32_t>(out.size()), .repeat = 1);
@@ -88,7 +91,8 @@ TEST_P(Packet, Run) {
   // served from it; both must give the expected frame.
   g_watch->beat();
   for (int i = 0; i < 2; i++) {
-    Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, c.in, c.ingress);
+    Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, c.in, c.ingress, c.gso_size,
+                   c.gso_segs);
     EXPECT_EQ(r.verdict, e.verdict) << "run " << i + 1;
     const pkt::Bytes& want = e.out.empty() ? c.in : e.out;
     std::string d = cases::compare(e, want, r.out);
