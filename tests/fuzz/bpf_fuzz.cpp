@@ -582,20 +582,26 @@ std::optional<std::pair<size_t, size_t>> quoted_checksum(const Bytes& q) {
   return {};
 }
 
-bool in_text_prefix(const uint8_t* addr, const char* text, bool v6) {
-  std::string t = text;
-  size_t slash = t.find('/');
-  Ip6 a{};
-  inet_pton(v6 ? AF_INET6 : AF_INET, t.substr(0, slash).c_str(), a.data());
-  return in_prefix(addr, a.data(), std::stoi(t.substr(slash + 1)));
+// The fixture's way back to a source (net_fixture.hpp), or none.
+const fixture::WayBack* way_back(const uint8_t* src, bool v6) {
+  for (const auto& w : fixture::kWaysBack) {
+    std::string t = w.prefix;
+    size_t slash = t.find('/');
+    Ip6 a{};
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, t.substr(0, slash).c_str(), a.data()) == 1 &&
+        in_prefix(src, a.data(), std::stoi(t.substr(slash + 1))))
+      return &w;
+  }
+  return nullptr;
 }
 
 // A policy packet too big for its tunnel at TC gets, instead of
 // encapsulation, an ICMPv6 Packet Too Big (RFC 4443 3.2) or, IPv4 with DF,
 // an ICMP Fragmentation Needed (RFC 1191) with the tunnel MTU, sent to its
-// source out of in0 (the fixture's way back to the test senders; other
-// sources have no route and are dropped): from in0's address, hop limit /
-// TTL 64, IPv4 TOS the packet's TOS bits and precedence 6, the packet
+// source the fixture's way back to it (other sources have no route and
+// are dropped): that device's MACs (unless the neighbour is unresolved)
+// and our address on it, hop limit / TTL 64, IPv4 TOS the packet's TOS
+// bits and precedence 6, the packet
 // quoted up to 1280 / 576 bytes, the quoted transport checksum at the value
 // a device finishing a checksum left to offload keeps (~s / 2). The IPv4
 // id is random: the output's is taken, its header checksum must verify.
@@ -603,8 +609,8 @@ std::string check_pmtud_error(const Bytes& in, const Bytes& out, const PolicyVie
   size_t tunnel = p.egress_mtu - kIp6 - (p.red && p.segs.size() == 1 ? 0 : 8 + 16 * (p.segs.size() - (p.red ? 1 : 0)));
   size_t l3 = p.v6 ? ip6_len(in) : get16(in, kEth + 2);
   const uint8_t* src = &in[kEth + (p.v6 ? 8 : 12)];
-  if (!in_text_prefix(src, p.v6 ? fixture::kRouteBack6 : fixture::kRouteBack4, p.v6))
-    return "an ICMP error to a source without a route back";
+  const fixture::WayBack* back = way_back(src, p.v6);
+  if (!back) return "an ICMP error to a source without a route back";
   if (!p.v6 && !(in[kEth + 6] & 0x40)) return "a Fragmentation Needed for a packet without DF";
   Bytes q(in.begin() + kEth, in.begin() + kEth + std::min(l3, p.v6 ? size_t(1280 - 48) : size_t(576 - 28)));
   if (auto at = quoted_checksum(q)) {
@@ -612,17 +618,22 @@ std::string check_pmtud_error(const Bytes& in, const Bytes& out, const PolicyVie
     set16(q, at->second, f);
   }
   pkt::Packet e;
-  e.eth(fixture::kSenderMac, fixture::kInMac);
+  pkt::Mac dmac = back->dmac, smac = back->smac;
+  if (!back->resolved && out.size() >= 12) {
+    std::copy_n(out.begin(), 6, dmac.begin());
+    std::copy_n(out.begin() + 6, 6, smac.begin());
+  }
+  e.eth(dmac, smac);
   if (p.v6) {
     Ip6 dst;
     std::copy_n(src, 16, dst.begin());
-    e.ipv6({.src = pkt::ip6(fixture::kIn0Addr6), .dst = dst, .hop_limit = 64});
+    e.ipv6({.src = pkt::ip6(back->src), .dst = dst, .hop_limit = 64});
     e.icmp6_too_big({.mtu = uint32_t(tunnel)});
   } else {
     pkt::Ip4 dst;
     std::copy_n(src, 4, dst.begin());
     uint16_t id = out.size() >= kEth + 6 ? get16(out, kEth + 4) : 0;
-    e.ipv4({.src = pkt::ip4(fixture::kIn0Addr4), .dst = dst, .tos = uint8_t((in[kEth + 1] & 0x1e) | 0xc0), .ttl = 64,
+    e.ipv4({.src = pkt::ip4(back->src), .dst = dst, .tos = uint8_t((in[kEth + 1] & 0x1e) | 0xc0), .ttl = 64,
             .id = id, .frag = 0});
     e.icmp_frag_needed({.mtu = uint16_t(tunnel)});
   }

@@ -103,12 +103,20 @@ pkt::Bytes quote_of(const pkt::Bytes& l3, size_t max, std::optional<CsumAt> at) 
 // of in0 toward the sender (the fixture's route back): from in0's
 // address, hop limit 64, class and label 0, the tunnel MTU, quoting what
 // fits in 1280 bytes.
-pkt::Bytes packet_too_big(const pkt::Packet& inner, uint32_t mtu, std::optional<CsumAt> at = CsumAt{40, kUdpCsum}) {
+// The way back to a sender: the FIB's MACs and our source address on it.
+struct Back {
+  pkt::Mac dmac, smac;
+  pkt::Ip6 src;
+};
+const Back kBackIn0{kSenderMac, kInMac, ip6(kIn0Addr6)};
+
+pkt::Bytes packet_too_big(const pkt::Packet& inner, uint32_t mtu, std::optional<CsumAt> at = CsumAt{40, kUdpCsum},
+                          const Back& back = kBackIn0) {
   auto l3 = inner.build();
   pkt::Ip6 src;
   std::copy_n(l3.begin() + 8, 16, src.begin());
   pkt::Packet p;
-  p.eth(kSenderMac, kInMac).ipv6({.src = ip6(kIn0Addr6), .dst = src, .hop_limit = 64});
+  p.eth(back.dmac, back.smac).ipv6({.src = back.src, .dst = src, .hop_limit = 64});
   p.icmp6_too_big({.mtu = mtu}).payload(quote_of(l3, 1280 - 40 - 8, at));
   return p.build();
 }
@@ -921,6 +929,21 @@ void add_pmtud_cases(std::vector<Case>& v) {
     p.ipv6({.src = kHostA, .dst = ip6("2001:db8:ff::4"), .hop_limit = 64});
     p.icmp6_echo({.id = 3, .seq = 4}).payload(std::string(1300, 'e'));
     icmp_case("HEncaps_too_big_ICMPv6_quoted_as_is", pol6, p, packet_too_big(p, mtu, std::nullopt));
+  }
+  // the source address and MACs are the FIB's toward the sender: a sender
+  // behind out3 gets its error from out3's address
+  icmp_case("HEncaps_too_big_error_from_the_way_back", pol6, udp6(ip6("2001:db8:c::1"), ip6("2001:db8:ff::6"), 1300),
+            packet_too_big(udp6(ip6("2001:db8:c::1"), ip6("2001:db8:ff::6"), 1300), mtu, CsumAt{40, kUdpCsum},
+                           {pkt::mac("02:00:00:00:05:02"), pkt::mac("02:00:00:00:05:01"), ip6("fd00:5::1")}));
+  // ... and one whose neighbour is not resolved goes through the kernel's
+  // neighbour code (bpf_redirect_neigh), which writes the MACs
+  {
+    auto inner = udp6(ip6("2001:db8:d::1"), ip6("2001:db8:ff::7"), 1300);
+    auto in = with_eth(kInMac, kSenderMac, inner);
+    Case c = handed("HEncaps_too_big_error_to_an_unresolved_neighbour", pol6, in, SRV6_PASS_TOO_BIG, kTcRedirect,
+                    packet_too_big(inner, mtu), {0, 0, 1}, {{SRV6_DROP_PMTU_ICMP, 1}});
+    c.tc.masked = {{0, 12}};
+    v.push_back(c);
   }
   // H.Encaps.Red with one SID has no SRH: the tunnel takes 40 bytes
   icmp_case("HEncapsRed_too_big_MTU_without_SRH", red6, udp6(kHostA, ip6("2001:db8:fe::1"), 1300),

@@ -30,11 +30,28 @@ inline const pkt::Mac kSenderMac = pkt::mac("02:00:00:00:01:02");
 // The router's addresses on in0 (IPv6 fd00:1::1/64, IPv4 198.18.1.1/24),
 // and the way back to the test packets' inner sources (2001:db8:a::/64,
 // 192.0.2.0/24): the sender on in0 (fd00:1::2 / 198.18.1.2, kSenderMac).
-inline const char* kRouteBack6 = "2001:db8:a::/64";
-inline const char* kRouteBack4 = "192.0.2.0/24";
+// Other senders: 2001:db8:c::/64 behind out3's neighbour, 2001:db8:d::/64
+// behind fd00:1::3 on in0, a neighbour not resolved.
 inline const char* kIn0Addr6 = "fd00:1::1";
 inline const char* kIn0Addr4 = "198.18.1.1";
 inline const char* kIn0Bcast4 = "198.18.1.255";
+
+// The ways back to senders (kSetup's routes to them), as an ICMP error
+// toward them leaves: the next hop's MAC and ours, our address on that
+// device; resolved: false when the next hop's neighbour is not (the
+// kernel's neighbour code then writes the MACs).
+struct WayBack {
+  const char* prefix;
+  pkt::Mac dmac, smac;
+  const char* src;
+  bool resolved;
+};
+inline const WayBack kWaysBack[] = {
+    {"2001:db8:a::/64", kSenderMac, kInMac, kIn0Addr6, true},
+    {"192.0.2.0/24", kSenderMac, kInMac, kIn0Addr4, true},
+    {"2001:db8:c::/64", pkt::mac("02:00:00:00:05:02"), pkt::mac("02:00:00:00:05:01"), "fd00:5::1", true},
+    {"2001:db8:d::/64", {}, {}, kIn0Addr6, false},
+};
 
 // Shell commands that build the namespace's devices, addresses and routes.
 inline const char* kSetup = R"(set -e
@@ -57,6 +74,8 @@ ip -6 neigh add fd00:1::2 lladdr 02:00:00:00:01:02 dev in0 nud permanent
 ip neigh add 198.18.1.2 lladdr 02:00:00:00:01:02 dev in0 nud permanent
 ip -6 route add 2001:db8:a::/64 via fd00:1::2 dev in0
 ip route add 192.0.2.0/24 via 198.18.1.2 dev in0
+ip -6 route add 2001:db8:c::/64 via fd00:5::2 dev out3
+ip -6 route add 2001:db8:d::/64 via fd00:1::3 dev in0
 ip -6 neigh add fd00:2::2 lladdr 02:00:00:00:02:02 dev out0 nud permanent
 ip -6 neigh add fd00:3::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
 ip -6 neigh add fe80::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
