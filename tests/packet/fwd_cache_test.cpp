@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cases.hpp"
@@ -240,6 +241,60 @@ TEST_F(FwdCache, SidOnlySlotServesNoFibQuery) {
     EXPECT_EQ(on.verdict, off.verdict) << "End.X, run " << i + 1;
     EXPECT_TRUE(on.out == off.out) << "End.X, run " << i + 1 << "\n" << pkt::diff(off.out, on.out);
   }
+}
+
+// End's next segment becomes one of the router's own addresses: once the
+// local table is synced (srv6d does it on every change of it), End drops
+// the packet as seg6local's blackhole, however warm the cache; and forwards
+// it again once the address is gone.
+TEST_F(FwdCache, NextSegmentBecomesLocal) {
+  warm();
+  sh("ip -6 addr add fc00:2::2/128 dev out3 nodad");
+  inst().sync_local();
+  auto reasons = inst().reasons()[SRV6_DROP_NEXT_LOCAL];
+  EXPECT_EQ(run_xdp(inst(), in_packet()).verdict, XDP_DROP);
+  EXPECT_EQ(inst().reasons()[SRV6_DROP_NEXT_LOCAL] - reasons, 1u);
+  sh("ip -6 addr del fc00:2::2/128 dev out3");
+  inst().sync_local();
+  expect_forwarded(kNh0Mac, kOut0Mac);
+}
+
+// A SID on one of the router's own addresses is the kernel's as long as
+// the address is there: added, listed as local, the packet untouched;
+// deleted, the address still wins; the address gone, the SID runs.
+TEST_F(FwdCache, SidOnAnAddressThatComesAndGoes) {
+  const pkt::Ip6 a = ip6("fd00:4::1");  // out2's
+  auto packet = [&] {
+    pkt::Packet p;
+    p.eth(kInMac, kSenderMac).ipv6({.src = kHostA, .dst = a});
+    pkt::Srh srh;
+    srh.segments = {kNext, a};
+    p.srh(srh).udp(1, 2).payload("to a local SID");
+    return p.build();
+  };
+  auto listed = [&]() -> std::optional<bool> {
+    for (auto& s : inst().sids())
+      if (srv6::format_prefix6(s.config.sid) == "fd00:4::1/128") return s.local;
+    return std::nullopt;
+  };
+  srv6::Prefix6 sid{srv6::parse_addr6("fd00:4::1"), 128};
+  inst().add_sid({.sid = sid, .action = SRV6_ACTION_END});
+  EXPECT_EQ(listed(), std::optional<bool>(true));
+  auto in = packet();
+  Result r = run_xdp(inst(), in);
+  EXPECT_EQ(r.verdict, XDP_PASS);
+  EXPECT_TRUE(r.out == in);
+  inst().del_sid(sid);
+  EXPECT_EQ(listed(), std::nullopt) << "the local address's own entry is not listed";
+  r = run_xdp(inst(), in);
+  EXPECT_EQ(r.verdict, XDP_PASS) << "the address still wins";
+  EXPECT_TRUE(r.out == in);
+  inst().add_sid({.sid = sid, .action = SRV6_ACTION_END});
+  sh("ip -6 addr del fd00:4::1/64 dev out2");
+  inst().sync_local();
+  EXPECT_EQ(listed(), std::optional<bool>(false));
+  r = run_xdp(inst(), in);
+  EXPECT_EQ(r.verdict, XDP_REDIRECT) << "no longer local: End runs";
 }
 
 TEST_F(FwdCache, EgressNoLongerATxPort) {
