@@ -773,6 +773,19 @@ void add_checksum_cases(std::vector<Case>& v) {
     v.push_back(partial_case("HEncaps_first_SID_own_End_partial_TCP_completed", "2001:db8:ee::/64", in,
                              out(Sum::Complete), out(Sum::Partial), l3_len(out(Sum::Complete))));
   }
+  // 11 SIDs do not fit XDP's headroom: the frame goes up unchanged, its
+  // checksum still left to offload (the device finishes it after TC's
+  // encapsulation: completed here already, it would come out wrong)
+  for (bool v6 : {true, false}) {
+    auto inner = l3_with(v6, policy_dst6(false, 11), policy_dst4(false, 11), {true, Sum::Partial});
+    auto in = with_eth(kIn1Mac, kIn1SenderMac, inner);
+    auto out = encapsulated(false, policy_segs(11), inner, v6, v6 ? 0xb9 : 0, v6 ? 0xabcde : 0, 63);
+    Case k = handed(std::string("HEncaps_11_SIDs_partial_TCP_") + (v6 ? "IPv6" : "IPv4") + "_up_unchanged",
+                    v6 ? policy_prefix6(false, 11) : policy_prefix4(false, 11), in, SRV6_PASS_NO_HEADROOM, kTcRedirect,
+                    out, {1, l3_len(out), 0}, {});
+    k.ingress = kInPartial;
+    v.push_back(k);
+  }
   // The same partial TCP from in0, whose frames XDP gets from a driver that
   // finishes checksums itself: left as it is.
   {
