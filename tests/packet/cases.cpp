@@ -1025,7 +1025,8 @@ void add_local_cases(std::vector<Case>& v) {
   const std::string end = "fc00:1::e/128";
   for (auto [name, next] : {std::pair{"End_next_segment_a_local_address", local},
                             std::pair{"End_next_segment_a_subnet_anycast_address", anycast},
-                            std::pair{"End_next_segment_a_SID_on_a_local_address", sid_on_local}}) {
+                            std::pair{"End_next_segment_a_SID_on_a_local_address", sid_on_local},
+                            std::pair{"End_next_segment_loopback", ip6("::1")}}) {
     auto in = sr_packet(kEnd, {.sl = 1, .segs = {next, kEnd}});
     srv6::Counters c{1, l3_len(in), 0};
     v.push_back({name, end, in, {kXdpDrop, {}, {{SRV6_DROP_NEXT_LOCAL, 1}}, c},
