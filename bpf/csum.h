@@ -99,9 +99,19 @@ INLINE int pseudo_sum(void *ctx, const bool xdp, const struct l4_loc *l, __u8 pr
 	return csum_fold32(s);
 }
 
+/* A checksum left to offload, to finish once the frame is sure to leave as
+ * an XDP frame: the field's offset in the frame (0: none) and its value.
+ * Finished earlier, a frame that still goes up (H.Encaps without XDP
+ * headroom) would reach the device with the skb's CHECKSUM_PARTIAL, which
+ * then "finishes" the complete checksum into a wrong one. */
+struct csum_fix {
+	__u32 off;
+	__u16 value;
+};
+
 /* 0 when the frame's bytes are final, so it may leave as an XDP frame
- * (after finishing a checksum left to offload); SRV6_PASS_CSUM when only
- * the skb knows (the TC program then does the same work on the skb).
+ * (after finishing a checksum left to offload: *fix); SRV6_PASS_CSUM when
+ * only the skb knows (the TC program then does the same work on the skb).
  * - a TCP or UDP checksum holding exactly the pseudo-header sum is left to
  *   offload: finished here, as the device would. (Were a complete
  *   checksum equal to it, finishing it rewrites the same value.)
@@ -109,9 +119,12 @@ INLINE int pseudo_sum(void *ctx, const bool xdp, const struct l4_loc *l, __u8 pr
  *   checksum left to offload, and only csum_start (in the skb) says where;
  * - transports never left to offload (ICMP, fragments, ESP) go as they are,
  *   other ones (tunnels, SCTP) take the skb path. */
-__noinline int csum_ready_xdp(struct xdp_md *ctx)
+__noinline int csum_ready_xdp(struct xdp_md *ctx, struct csum_fix *fix)
 {
 	struct l4_loc l = {};
+	if (!fix)
+		return SRV6_PASS_CSUM;
+	fix->off = 0;
 	if (l4_locate_xdp(ctx, &l))
 		return SRV6_PASS_CSUM;
 	if (l.kind == L4_SUMMED)
@@ -141,10 +154,24 @@ __noinline int csum_ready_xdp(struct xdp_md *ctx)
 	__u16 c = ~(__u16)sum;
 	if (!tcp && !c)
 		c = 0xffff; /* UDP sends a zero checksum as all ones */
-	f = (void *)(long)ctx->data + (foff & 0xfff);
+	fix->off = foff;
+	fix->value = c;
+	return 0;
+}
+
+/* Finishes the checksum csum_ready_xdp found, `shift` bytes further into
+ * the frame (the headers pushed in front of it since): 0, or -1. */
+INLINE int csum_finish_xdp(struct xdp_md *ctx, const struct csum_fix *fix, __u32 shift)
+{
+	if (!fix->off)
+		return 0;
+	__u32 off = fix->off + shift;
+	if (off > MAX_HDR_OFF + 512)
+		return -1;
+	__u16 *f = (void *)(long)ctx->data + (off & 0x1fff);
 	if ((void *)(f + 1) > (void *)(long)ctx->data_end)
-		return SRV6_PASS_CSUM;
-	*f = c;
+		return -1;
+	*f = fix->value;
 	return 0;
 }
 

@@ -124,9 +124,11 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		p.reason = SRV6_PASS_KERNEL_ROUTE;
 	}
 	/* XDP: a checksum left to offload must be finished before the frame
-	 * leaves as an XDP frame, or the frame takes the skb path */
+	 * leaves as an XDP frame, or the frame takes the skb path; finished
+	 * below, once the encapsulation is sure to fit */
+	struct csum_fix fix = {};
 	if (xdp && p.kind == PLAN_FWD && a.rx_partial) {
-		int c = csum_ready_xdp(ctx);
+		int c = csum_ready_xdp(ctx, &fix);
 		if (c) {
 			p.kind = PLAN_KERNEL;
 			p.reason = c;
@@ -196,6 +198,8 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		}
 	}
 	csum_push_tc(ctx, xdp, out, pe, srh_len, inner_nh);
+	if (xdp && csum_finish_xdp(ctx, &fix, encap_len))
+		return policy_drop(pe, SRV6_DROP_ENCAP_FAILED);
 
 	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH || p.kind == PLAN_CHAIN ||
 		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE);

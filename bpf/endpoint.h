@@ -93,7 +93,10 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	/* XDP: a checksum left to offload must be finished before the frame
 	 * leaves as an XDP frame, or the frame takes the skb path */
 	if (xdp && p.kind == PLAN_FWD && a.rx_partial) {
-		int c = csum_ready_xdp(ctx);
+		struct csum_fix fix = {};
+		int c = csum_ready_xdp(ctx, &fix);
+		if (!c && csum_finish_xdp(ctx, &fix, 0))
+			c = SRV6_PASS_CSUM;
 		if (c) {
 			p.kind = PLAN_KERNEL;
 			p.reason = c;

@@ -1,7 +1,8 @@
 // Fuzz test of the real XDP and TC programs (BPF_PROG_TEST_RUN) in the
 // packet tests' private namespace (tests/packet/cases.hpp: SIDs fc00:1::e End,
 // fc00:1::a End.X fd00:3::2, fc00:1::b End.X fe80::2 oif out1, fc00:1::7 End.T
-// table 100, policies 2001:db8:N::/64 and 10.N.0.0/24).
+// table 100, locator fd00:1::/64 and fd00:2::1 End over local addresses,
+// policies 2001:db8:N::/64 and 10.N.0.0/24 and a few more; frames from in0).
 //
 // Per behaviour (End, End.X global, End.X link-local, End.T, H.Encaps and
 // H.Encaps.Red with IPv6 and IPv4 inner, traffic not ours) and per hook, each
@@ -12,7 +13,9 @@
 // with a validator written here from the RFCs and the kernel's rules (no
 // bpf/ code):
 //   1. the verdict is one the hook may give (XDP: PASS DROP REDIRECT; TC: OK
-//      SHOT REDIRECT); traffic not ours passes unchanged;
+//      SHOT REDIRECT); traffic not ours passes unchanged, and so does
+//      traffic to the router's own addresses (the namespace's local table,
+//      read with iproute2), whatever SID or policy prefix covers them;
 //   2. a packet that leaves (REDIRECT, TC OK of ours) is well formed and is
 //      exactly the input processed: End*: SL - 1, DA = segments[SL], and
 //      again for each SID of ours the new DA names after an End (our SIDs
@@ -22,7 +25,12 @@
 //      encapsulation: outer IPv6 + SRH as the policy says around the
 //      input's L3 packet bit for bit, then the chain when its first SID is
 //      ours; an XDP hand-off (PASS) of ours is the input unchanged (padding
-//      included) or, in a chain, the packet before its last SID;
+//      included) or, in a chain, the packet before its last SID; End whose
+//      new DA is a local address drops it; a policy packet too big for its
+//      tunnel (egress MTU from iproute2) is handed up unchanged by XDP and,
+//      at TC, answered with the ICMPv6 Packet Too Big / ICMP Fragmentation
+//      Needed built here from the RFCs (to a source with a way back) or
+//      dropped;
 //   3. every packet is counted exactly once: each SID a chain ran before
 //      its last (and a policy before its chain) packets + 1, bytes + its
 //      IPv6 length; the last: processed (packets, bytes), dropped (errors +
@@ -30,9 +38,11 @@
 //      unchanged (XDP PASS, TC OK unchanged: one pass reason, nothing
 //      else), handed to the kernel processed by TC (one pass reason; errors
 //      for hop limit / too big / link-local source, else packets), not
-//      ours (nothing). When a drop may be the first SID's (a header it
-//      refuses) or the chain's end, the run's counters are read at once
-//      and must match one of the two.
+//      ours (nothing); End that drops for a local next segment: a packet
+//      (seg6local's blackhole) + one drop reason; a policy that sends an
+//      ICMP error: an error + one drop reason. When a drop may be the first
+//      SID's (a header it refuses) or the chain's end, the run's counters
+//      are read at once and must match one of the two.
 // Counters are compared per batch (--batch, default 64) against the sums of
 // the per-run expectations; a processed TC hand-off's bucket (error or
 // packet) also takes the reason it moved, read right after it. A failing batch is replayed run by run to name
@@ -55,8 +65,11 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -137,9 +150,69 @@ struct PolicyView {
   bool red;
   std::vector<Ip6> segs;  // travel order
   std::optional<Ip6> src;
+  size_t egress_mtu = 0;  // of the device the first SID is routed to (iproute2)
 };
 std::vector<SidView> g_sids;
 std::vector<PolicyView> g_policies;
+
+// The router's own addresses: the namespace's local table as iproute2
+// shows it (IPv6 local and anycast routes, IPv4 local and broadcast), read
+// at start. The kernel looks them up first, so they win over any SID or
+// policy prefix (IPv4 ones in the first 4 bytes).
+struct LocalView {
+  bool v6;
+  Ip6 addr{};
+  int len;
+};
+std::vector<LocalView> g_locals;
+
+std::string sh_out(const std::string& cmd) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while (f && (n = fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
+  return out;
+}
+
+void load_locals() {
+  for (bool v6 : {true, false}) {
+    std::istringstream in(sh_out(v6 ? "ip -6 route show table local" : "ip -4 route show table local"));
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream w(line);
+      std::string type, dst;
+      w >> type >> dst;
+      if (type != "local" && type != (v6 ? "anycast" : "broadcast")) continue;
+      LocalView l{v6, {}, v6 ? 128 : 32};
+      if (auto slash = dst.find('/'); slash != std::string::npos) {
+        l.len = std::stoi(dst.substr(slash + 1));
+        dst.resize(slash);
+      }
+      if (inet_pton(v6 ? AF_INET6 : AF_INET, dst.c_str(), l.addr.data()) != 1)
+        throw std::runtime_error("ip route show table local: cannot read " + line);
+      g_locals.push_back(l);
+    }
+  }
+}
+
+// The MTU of the device `ip -6 route get` names for dst (sysfs shows the
+// mount namespace's devices, not this network namespace's: ask ip link).
+size_t egress_mtu_of(const Ip6& dst) {
+  auto word_after = [](const std::string& text, const std::string& key) {
+    std::istringstream w(text);
+    std::string tok;
+    while (w >> tok)
+      if (tok == key && w >> tok) return tok;
+    return std::string();
+  };
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, dst.data(), text, sizeof text);
+  std::string dev = word_after(sh_out(std::string("ip -6 -o route get ") + text), "dev");
+  std::string mtu = dev.empty() ? "" : word_after(sh_out("ip -o link show dev " + dev), "mtu");
+  if (mtu.empty()) throw std::runtime_error(std::string("no egress MTU for ") + text);
+  return std::stoul(mtu);
+}
 
 // Reads the configuration back through the loader's API: the validator
 // predicts outputs from what the instance was told, not from datapath code.
@@ -156,6 +229,7 @@ void load_views() {
     }
     for (auto& s : p.config.segs) v.segs.push_back(s);
     if (p.config.src) v.src = *p.config.src;
+    v.egress_mtu = egress_mtu_of(v.segs[0]);
     g_policies.push_back(v);
   }
 }
@@ -167,6 +241,12 @@ struct Target {
   std::string entry() const { return sid ? sid->name : policy ? policy->name : ""; }
 };
 
+bool is_local(const uint8_t* addr, bool v6) {
+  for (auto& l : g_locals)
+    if (l.v6 == v6 && in_prefix(addr, l.addr.data(), l.len)) return true;
+  return false;
+}
+
 Target classify(const Bytes& f) {
   Target t;
   if (f.size() < kEth) return t;
@@ -175,6 +255,7 @@ Target classify(const Bytes& f) {
   bool v4 = type == 0x0800 && f.size() >= kEth + 20;
   if (!v6 && !v4) return t;
   const uint8_t* da = v6 ? &f[kDa] : &f[kEth + 16];
+  if (is_local(da, v6)) return t;  // the kernel's, whatever covers it
   int best = -1;
   if (v6)
     for (auto& s : g_sids)
@@ -192,7 +273,8 @@ bool known_mac_pair(const Bytes& f) {
       {fixture::kNh0Mac, fixture::kOut0Mac},
       {fixture::kNh1Mac, fixture::kOut1Mac},
       {fixture::kNh2Mac, fixture::kOut2Mac},
-      {pkt::mac("02:00:00:00:05:02"), pkt::mac("02:00:00:00:05:01")}};
+      {pkt::mac("02:00:00:00:05:02"), pkt::mac("02:00:00:00:05:01")},
+      {fixture::kSenderMac, fixture::kInMac}};  // in0: the way back to the test senders
   for (auto& [d, s] : pairs)
     if (std::equal(d.begin(), d.end(), f.begin()) && std::equal(s.begin(), s.end(), f.begin() + 6)) return true;
   return false;
@@ -307,6 +389,9 @@ std::string sid_step(const Bytes& f, Bytes* out) {
 // last SID, answers "not a neighbour").
 // The datapath chains by tail calls: the first SID and at most 33 more
 // (the kernel's MAX_TAIL_CALL_CNT); a 34th chaining is dropped.
+// End's new DA being one of the router's own addresses ends the chain: the
+// kernel's seg6local looks it up with local delivery off, a blackhole; the
+// packet was processed by that End (counted) and dropped (next_local).
 constexpr size_t kMaxChain = 34;
 struct Step {
   const SidView* sid;
@@ -314,9 +399,10 @@ struct Step {
 };
 struct Chain {
   std::vector<Step> steps;  // the SIDs that run, in order
-  enum { Forwards, Fails, Limit } stop = Forwards;  // how it ends: the last
-  // step's DA is not ours (forward, hand off or no route), the next SID
-  // cannot run (`failing`, because `why`), or the tail calls ran out
+  enum { Forwards, Fails, Limit, Local } stop = Forwards;  // how it ends: the
+  // last step's DA is not ours (forward, hand off or no route), the next SID
+  // cannot run (`failing`, because `why`), the tail calls ran out, or End's
+  // new DA is a local address
   const SidView* failing = nullptr;
   std::string why;
 };
@@ -331,6 +417,10 @@ Chain run_chain(const Bytes& start, const SidView* sid) {
       return c;
     }
     c.steps.push_back({sid, cur, next});
+    if (sid->action == SRV6_ACTION_END && is_local(&next[kDa], true)) {
+      c.stop = Chain::Local;
+      return c;
+    }
     const SidView* again = sid->action == SRV6_ACTION_END ? classify(next).sid : nullptr;
     if (!again) return c;
     if (c.steps.size() == kMaxChain) {
@@ -446,8 +536,110 @@ struct Start {
 
 // How often the fuzz inputs chained SIDs (for the summary line).
 struct {
-  uint64_t chained = 0, limit = 0;
+  uint64_t chained = 0, limit = 0, next_local = 0, pmtud_errors = 0;
 } g_chains;
+
+// ------------------------------------------------------------ PMTUD
+
+// Where the transport checksum of the L3 packet `q` (an ICMP error's quote)
+// is, as a sender's csum_start would put it: after the IPv6 extension
+// headers (at most 8; an SRH among them) and at most one IP-in-IP; none
+// for a fragment, another routing header, other transports, or headers cut
+// short by the quote. {transport offset, field offset}, both in q.
+std::optional<std::pair<size_t, size_t>> quoted_checksum(const Bytes& q) {
+  size_t off = 0;
+  for (int depth = 0; depth < 2; depth++) {
+    if (off + 20 > q.size()) return {};
+    uint8_t nh;
+    size_t next;
+    if (q[off] >> 4 == 4) {
+      size_t ihl = q[off] & 15;
+      if (ihl < 5 || (get16(q, off + 6) & 0x3fff)) return {};  // MF or an offset
+      nh = q[off + 9];
+      next = off + 4 * ihl;
+    } else if (q[off] >> 4 == 6) {
+      if (off + kIp6 > q.size()) return {};
+      nh = q[off + 6];
+      next = off + kIp6;
+      for (int i = 0; i < 8 && is_ext(nh); i++) {
+        if (next + 8 > q.size() || nh == kFrag || (nh == kRt && q[next + 2] != 4)) return {};
+        size_t len = nh == kAh ? (size_t(q[next + 1]) + 2) * 4 : (size_t(q[next + 1]) + 1) * 8;
+        nh = q[next];
+        next += len;
+      }
+    } else {
+      return {};
+    }
+    if ((nh == 41 || nh == 4) && depth == 0) {
+      off = next;
+      continue;
+    }
+    if (nh != 6 && nh != 17) return {};
+    size_t field = next + (nh == 6 ? 16 : 6);
+    if (field + 2 > q.size()) return {};
+    return std::pair{next, field};
+  }
+  return {};
+}
+
+// The fixture's way back to a source (net_fixture.hpp), or none.
+const fixture::WayBack* way_back(const uint8_t* src, bool v6) {
+  for (const auto& w : fixture::kWaysBack) {
+    std::string t = w.prefix;
+    size_t slash = t.find('/');
+    Ip6 a{};
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, t.substr(0, slash).c_str(), a.data()) == 1 &&
+        in_prefix(src, a.data(), std::stoi(t.substr(slash + 1))))
+      return &w;
+  }
+  return nullptr;
+}
+
+// A policy packet too big for its tunnel at TC gets, instead of
+// encapsulation, an ICMPv6 Packet Too Big (RFC 4443 3.2) or, IPv4 with DF,
+// an ICMP Fragmentation Needed (RFC 1191) with the tunnel MTU, sent to its
+// source the fixture's way back to it (other sources have no route and
+// are dropped): that device's MACs (unless the neighbour is unresolved)
+// and our address on it, hop limit / TTL 64, IPv4 TOS the packet's TOS
+// bits and precedence 6, the packet
+// quoted up to 1280 / 576 bytes, the quoted transport checksum at the value
+// a device finishing a checksum left to offload keeps (~s / 2). The IPv4
+// id is random: the output's is taken, its header checksum must verify.
+std::string check_pmtud_error(const Bytes& in, const Bytes& out, const PolicyView& p) {
+  size_t tunnel = p.egress_mtu - kIp6 - (p.red && p.segs.size() == 1 ? 0 : 8 + 16 * (p.segs.size() - (p.red ? 1 : 0)));
+  size_t l3 = p.v6 ? ip6_len(in) : get16(in, kEth + 2);
+  const uint8_t* src = &in[kEth + (p.v6 ? 8 : 12)];
+  const fixture::WayBack* back = way_back(src, p.v6);
+  if (!back) return "an ICMP error to a source without a route back";
+  if (!p.v6 && !(in[kEth + 6] & 0x40)) return "a Fragmentation Needed for a packet without DF";
+  Bytes q(in.begin() + kEth, in.begin() + kEth + std::min(l3, p.v6 ? size_t(1280 - 48) : size_t(576 - 28)));
+  if (auto at = quoted_checksum(q)) {
+    uint16_t f = pkt::offload_fixed_point(q.data() + at->first, q.size() - at->first, at->second - at->first);
+    set16(q, at->second, f);
+  }
+  pkt::Packet e;
+  pkt::Mac dmac = back->dmac, smac = back->smac;
+  if (!back->resolved && out.size() >= 12) {
+    std::copy_n(out.begin(), 6, dmac.begin());
+    std::copy_n(out.begin() + 6, 6, smac.begin());
+  }
+  e.eth(dmac, smac);
+  if (p.v6) {
+    Ip6 dst;
+    std::copy_n(src, 16, dst.begin());
+    e.ipv6({.src = pkt::ip6(back->src), .dst = dst, .hop_limit = 64});
+    e.icmp6_too_big({.mtu = uint32_t(tunnel)});
+  } else {
+    pkt::Ip4 dst;
+    std::copy_n(src, 4, dst.begin());
+    uint16_t id = out.size() >= kEth + 6 ? get16(out, kEth + 4) : 0;
+    e.ipv4({.src = pkt::ip4(back->src), .dst = dst, .tos = uint8_t((in[kEth + 1] & 0x1e) | 0xc0), .ttl = 64,
+            .id = id, .frag = 0});
+    e.icmp_frag_needed({.mtu = uint16_t(tunnel)});
+  }
+  Bytes want = e.payload(q).build();
+  return out == want ? "" : "not the ICMP error expected for a packet too big for the tunnel:\n" + pkt::diff(want, out);
+}
 
 // Checks one run; returns "" or what is wrong, and in `cands` the counter
 // movements that are right for it (several when the SID that dropped the
@@ -483,6 +675,7 @@ std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& 
   size_t n = c.steps.size();
   if (st.sid && (t.policy || n + (c.stop == Chain::Fails) >= 2)) g_chains.chained++;
   if (c.stop == Chain::Limit) g_chains.limit++;
+  if (c.stop == Chain::Local) g_chains.next_local++;
   // the chain's first k SIDs counted as packets, after what `st` counted
   auto through = [&](size_t k) {
     Expect e = st.counted;
@@ -498,7 +691,7 @@ std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& 
       Expect f;
       if (c.stop == Chain::Fails) f = through(n), f.error(c.failing->name);
       if (c.stop == Chain::Forwards) f = through(n - 1), f.error(c.steps.back().sid->name);  // no route
-      if (c.stop == Chain::Limit) f = through(n);
+      if (c.stop == Chain::Limit || c.stop == Chain::Local) f = through(n);
       f.drops = 1;
       if (!same_counts(f, e)) cands->push_back(f);
     }
@@ -524,6 +717,19 @@ std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& 
     return "";
   }
 
+  // Too big for the tunnel (the policy's first SID is not ours: no chain):
+  // XDP hands it up unchanged (above); TC sends an ICMP error or drops it.
+  if (t.policy && !st.sid && enc_err.empty() && ip6_len(enc) > t.policy->egress_mtu) {
+    if (xdp) return "too big for the tunnel, and not handed up unchanged";
+    if (v.code != redirect) return "too big for the tunnel, and handed to the kernel";
+    Expect e;
+    e.error(t.policy->name), e.drops = 1;  // pmtu_icmp
+    cands->push_back(e);
+    std::string err = check_pmtud_error(in, v.out, *t.policy);
+    g_chains.pmtud_errors += err.empty();
+    return err;
+  }
+
   // Processed: forwarded (REDIRECT) or handed to the kernel by TC.
   bool redirected = v.code == redirect;
   if (!redirected && !std::equal(in.begin(), in.begin() + 12, v.out.begin()))
@@ -540,6 +746,7 @@ std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& 
     if (c.stop == Chain::Fails)
       return "processed a packet that " + c.failing->name + " cannot run (" + c.why + ") after " + std::to_string(n) + " SID(s)";
     if (c.stop == Chain::Limit) return "processed a packet past the chain limit of " + std::to_string(kMaxChain) + " SIDs";
+    if (c.stop == Chain::Local) return "processed a packet whose next segment after " + c.steps.back().sid->name + " is a local address";
     want = c.steps.back().after, e = through(n - 1);
     last = c.steps.back().sid->name, last_bytes = ip6_len(c.steps.back().before);
   }
@@ -662,12 +869,14 @@ const Ip6 kSidOf[] = {pkt::ip6("fc00:1::e"), pkt::ip6("fc00:1::a"), pkt::ip6("fc
 // Segments and destinations that each get a different answer from the
 // fixture's FIB: routed to out0 (main) / out1 (table 100), unresolved
 // neighbour, an egress without XDP, MTU 1280, no route, local, link-local,
-// multicast, loopback, one of our SIDs.
+// multicast, loopback, one of our SIDs; a subnet anycast address, a SID on
+// a local address and an address of a locator that covers a local one.
 Ip6 destination(Rng& g) {
   static const std::vector<Ip6> d = {
       pkt::ip6("fc00:2::2"),  pkt::ip6("fc00:3::3"),     pkt::ip6("fc00:99::1"), pkt::ip6("fc00:77::1"),
       pkt::ip6("fc00:12::1"), pkt::ip6("2001:db8:99::1"), pkt::ip6("fd00:1::1"),  pkt::ip6("fe80::2"),
-      pkt::ip6("ff02::1"),    pkt::ip6("::1"),           pkt::ip6("fc00:1::e"),  pkt::ip6("::")};
+      pkt::ip6("ff02::1"),    pkt::ip6("::1"),           pkt::ip6("fc00:1::e"),  pkt::ip6("::"),
+      pkt::ip6("fd00:1::"),   pkt::ip6("fd00:2::1"),     pkt::ip6("fd00:1::9")};
   if (chance(g, 0.1)) {
     Ip6 r;
     for (auto& x : r) x = uint8_t(g());
@@ -766,6 +975,12 @@ Bytes policy_packet(Rng& g, bool red, bool v6) {
   Ip6 dst = p.addr;
   for (int i = p.len; i < (v6 ? 128 : 32); i++)  // random host bits
     if (g() & 1) dst[i / 8] |= uint8_t(0x80 >> (i % 8));
+  if (chance(g, 0.05)) {  // one of the router's own addresses the prefix covers
+    std::vector<Ip6> mine;
+    for (auto& l : g_locals)
+      if (l.v6 == v6 && l.len >= p.len && in_prefix(l.addr.data(), p.addr.data(), p.len)) mine.push_back(l.addr);
+    if (!mine.empty()) dst = pick(g, mine);
+  }
   pkt::Packet f;
   f.eth(fixture::kInMac, fixture::kSenderMac).append(inner_l3(g, v6, dst.data(), payload_size(g)));
   return f.build();
@@ -1310,6 +1525,8 @@ TEST_P(Fuzz, Runs) {
   o << "[ fuzz     ] " << label << ": " << runs << " runs in " << s << " s:";
   for (auto& [v, n] : c.verdicts()) o << " " << verdict_name(xdp, v) << " " << n;
   if (g_chains.chained) o << "; chained SIDs " << g_chains.chained << " (to the limit " << g_chains.limit << ")";
+  if (g_chains.next_local) o << "; next segment local " << g_chains.next_local;
+  if (g_chains.pmtud_errors) o << "; ICMP errors " << g_chains.pmtud_errors;
   std::cout << o.str() << "\n";
 }
 
@@ -1352,6 +1569,10 @@ int main(int argc, char** argv) {
       [](srv6::Instance& inst) {
         g_inst = &inst;
         g_watch = std::make_unique<srv6::FibWatch>(inst);
+        // what srv6d does on a change of the local table (the link-local
+        // addresses come with the carrier, after the fixture's last attach)
+        inst.sync_local();
+        load_locals();
         load_views();
       },
       [] {

@@ -82,10 +82,24 @@ Ip6 ip6(std::string_view text) {
   return a;
 }
 
-uint16_t checksum(const uint8_t* data, size_t len, uint32_t sum) {
+uint16_t ones_sum(const uint8_t* data, size_t len, uint32_t sum) {
   sum = sum16(data, len, sum);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return uint16_t(~sum);
+  return uint16_t(sum);
+}
+
+uint16_t checksum(const uint8_t* data, size_t len, uint32_t sum) {
+  return uint16_t(~ones_sum(data, len, sum));
+}
+
+uint16_t offload_fixed_point(const uint8_t* data, size_t len, size_t field) {
+  if (field % 2 || field + 2 > len) throw std::invalid_argument("checksum field outside the data");
+  // the sum of every byte but the field's, in 32 bits (no overflow below 128 KiB)
+  uint32_t s = sum16(data, field, 0);
+  s = sum16(data + field + 2, len - field - 2, s);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  uint16_t x = uint16_t(~s);
+  return uint16_t(x >> 1 | x << 15);
 }
 
 Srh Srh::from_path(std::vector<Ip6> travel_order) {
@@ -108,6 +122,10 @@ Packet& Packet::udp(const Udp& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::udp(uint16_t sport, uint16_t dport) {
   return udp(Udp{.sport = sport, .dport = dport});
 }
+Packet& Packet::tcp(const Tcp& h) { layers_.emplace_back(h); return *this; }
+Packet& Packet::frag(const Fragment& h) { layers_.emplace_back(h); return *this; }
+Packet& Packet::icmp6_too_big(const Icmp6TooBig& h) { layers_.emplace_back(h); return *this; }
+Packet& Packet::icmp_frag_needed(const IcmpFragNeeded& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::icmp6_echo(const Icmp6Echo& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::icmp_echo(const IcmpEcho& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::payload(const Bytes& bytes) { layers_.emplace_back(Raw{bytes}); return *this; }
@@ -130,9 +148,13 @@ uint8_t Packet::proto_after(size_t i) const {
                         [](const Ipv4&) { return kIpIp; },
                         [](const HopByHop&) { return kHopByHop; },
                         [](const Srh&) { return kRouting; },
+                        [](const Fragment&) { return kFragment; },
                         [](const Udp&) { return kUdp; },
+                        [](const Tcp&) { return kTcp; },
                         [](const Icmp6Echo&) { return kIcmp6; },
                         [](const IcmpEcho&) { return kIcmp; },
+                        [](const Icmp6TooBig&) { return kIcmp6; },
+                        [](const IcmpFragNeeded&) { return kIcmp; },
                         [](const auto&) { return kNoNext; },
                     },
                     layers_[i + 1]);
@@ -173,6 +195,11 @@ Bytes Packet::serialize(size_t i, const Bytes& tail) const {
     uint16_t c = checksum(tail.data(), tail.size(), sum);
     if (c == 0 && zero_is_ffff) c = 0xffff;  // UDP: 0 means "none"
     set16(b, off, c);
+  };
+  // A checksum left to offload: the folded pseudo-header sum alone.
+  auto l4_partial = [&](size_t off, uint32_t pseudo) {
+    while (pseudo >> 16) pseudo = (pseudo & 0xffff) + (pseudo >> 16);
+    set16(b, off, uint16_t(pseudo));
   };
 
   std::visit(
@@ -242,6 +269,12 @@ Bytes Packet::serialize(size_t i, const Bytes& tail) const {
             for (const Ip6& s : h.segments) put(b, s);
             b.insert(b.end(), h.tlvs.begin(), h.tlvs.end());
           },
+          [&](const Fragment& h) {
+            put8(b, h.next_header.value_or(next));
+            put8(b, 0);  // reserved
+            put16(b, uint16_t((h.offset & 0x1fff) << 3 | (h.more ? 1 : 0)));
+            put32(b, h.id);
+          },
           [&](const Udp& h) {
             const size_t len = 8 + tail.size();
             put16(b, h.sport);
@@ -250,8 +283,32 @@ Bytes Packet::serialize(size_t i, const Bytes& tail) const {
             put16(b, 0);
             if (h.checksum)
               set16(b, 6, *h.checksum);
+            else if (h.partial)
+              l4_partial(6, pseudo_sum(i, kUdp, len));
             else
               l4_checksum(6, pseudo_sum(i, kUdp, len), true);
+          },
+          [&](const Tcp& h) {
+            Bytes opts = h.options;
+            opts.resize((opts.size() + 3) / 4 * 4, 0);
+            if (20 + opts.size() > 60) throw std::length_error("TCP options too long");
+            put16(b, h.sport);
+            put16(b, h.dport);
+            put32(b, h.seq);
+            put32(b, h.ack);
+            put8(b, uint8_t((20 + opts.size()) / 4) << 4);  // data offset
+            put8(b, h.flags);
+            put16(b, h.window);
+            put16(b, 0);
+            put16(b, h.urgent);
+            b.insert(b.end(), opts.begin(), opts.end());
+            const size_t len = b.size() + tail.size();
+            if (h.checksum)
+              set16(b, 16, *h.checksum);
+            else if (h.partial)
+              l4_partial(16, pseudo_sum(i, kTcp, len));
+            else
+              l4_checksum(16, pseudo_sum(i, kTcp, len), false);
           },
           [&](const Icmp6Echo& h) {
             put8(b, h.reply ? 129 : 128);
@@ -270,6 +327,27 @@ Bytes Packet::serialize(size_t i, const Bytes& tail) const {
             put16(b, 0);
             put16(b, h.id);
             put16(b, h.seq);
+            if (h.checksum)
+              set16(b, 2, *h.checksum);
+            else
+              l4_checksum(2, 0, false);  // ICMPv4: no pseudo header
+          },
+          [&](const Icmp6TooBig& h) {
+            put8(b, 2);
+            put8(b, 0);
+            put16(b, 0);
+            put32(b, h.mtu);
+            if (h.checksum)
+              set16(b, 2, *h.checksum);
+            else
+              l4_checksum(2, pseudo_sum(i, kIcmp6, 8 + tail.size()), false);
+          },
+          [&](const IcmpFragNeeded& h) {
+            put8(b, 3);
+            put8(b, 4);
+            put16(b, 0);
+            put16(b, 0);  // unused
+            put16(b, h.mtu);
             if (h.checksum)
               set16(b, 2, *h.checksum);
             else

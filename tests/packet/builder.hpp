@@ -18,9 +18,9 @@
 // build() serialises innermost first and fills in everything that was left
 // unset: ethertype, next header / protocol (the protocol number of the layer
 // that follows), IPv6 payload length, IPv4 total length and header checksum,
-// extension header lengths, UDP length and the UDP/ICMP checksums.  Every
-// computed field has an override (std::optional) so tests can build
-// malformed packets on purpose.
+// extension header lengths, UDP length, TCP data offset and the UDP, TCP,
+// ICMP and ICMPv6 checksums.  Every computed field has an override
+// (std::optional) so tests can build malformed packets on purpose.
 #pragma once
 
 #include <array>
@@ -48,11 +48,16 @@ Ip6 ip6(std::string_view text);  // "fc00::1"
 inline constexpr uint8_t kHopByHop = 0;
 inline constexpr uint8_t kIcmp = 1;
 inline constexpr uint8_t kIpIp = 4;  // IPv4 encapsulated
+inline constexpr uint8_t kTcp = 6;
 inline constexpr uint8_t kUdp = 17;
 inline constexpr uint8_t kIpv6 = 41;  // IPv6 encapsulated
 inline constexpr uint8_t kRouting = 43;
+inline constexpr uint8_t kFragment = 44;
+inline constexpr uint8_t kGre = 47;
+inline constexpr uint8_t kEsp = 50;
 inline constexpr uint8_t kIcmp6 = 58;
 inline constexpr uint8_t kNoNext = 59;
+inline constexpr uint8_t kSctp = 132;
 inline constexpr uint16_t kEthIpv4 = 0x0800;
 inline constexpr uint16_t kEthIpv6 = 0x86dd;
 
@@ -111,11 +116,40 @@ struct Srh {
   static Srh from_path(std::vector<Ip6> travel_order);
 };
 
+// IPv6 Fragment header (RFC 8200 4.5).
+struct Fragment {
+  uint16_t offset = 0;  // in 8-octet units (13 bits)
+  bool more = false;    // M flag
+  uint32_t id = 0;
+  std::optional<uint8_t> next_header{};
+};
+
+// A transport checksum "left to offload": the field holds the folded
+// pseudo-header sum (RFC 8200 8.1 / RFC 768 / RFC 9293 3.1), not
+// complemented, which is what a sender's CHECKSUM_PARTIAL skb carries for
+// the device to finish (the device then sums from the transport header to
+// the end and writes the complement).
 struct Udp {
   uint16_t sport = 0;
   uint16_t dport = 0;
   std::optional<uint16_t> length{};    // default: 8 + bytes that follow
   std::optional<uint16_t> checksum{};  // default: computed; 0 = "no checksum"
+  bool partial = false;                // checksum: the pseudo-header sum only
+};
+
+// TCP (RFC 9293 3.1): a 20-byte header plus `options` (padded with zeros
+// to a multiple of 4), data = following layers.
+struct Tcp {
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t flags = 0x18;  // PSH | ACK
+  uint16_t window = 65535;
+  uint16_t urgent = 0;
+  Bytes options{};
+  std::optional<uint16_t> checksum{};  // default: computed
+  bool partial = false;                // checksum: the pseudo-header sum only
 };
 
 // ICMPv6 echo request (type 128) or reply (129); data = following layers.
@@ -134,6 +168,21 @@ struct IcmpEcho {
   std::optional<uint16_t> checksum{};
 };
 
+// ICMPv6 Packet Too Big (RFC 4443 3.2): type 2, code 0, the MTU; data =
+// following layers (as much of the offending packet as fits in 1280 bytes).
+struct Icmp6TooBig {
+  uint32_t mtu = 0;
+  std::optional<uint16_t> checksum{};
+};
+
+// ICMP Destination Unreachable, Fragmentation Needed and DF set (RFC 792,
+// RFC 1191 4): type 3, code 4, 16 unused bits, the next-hop MTU; data =
+// following layers (the offending IP header and what follows of it).
+struct IcmpFragNeeded {
+  uint16_t mtu = 0;
+  std::optional<uint16_t> checksum{};
+};
+
 struct Raw {
   Bytes bytes{};
 };
@@ -148,6 +197,10 @@ class Packet {
   Packet& srh(const Srh& h);
   Packet& udp(const Udp& h);
   Packet& udp(uint16_t sport, uint16_t dport);
+  Packet& tcp(const Tcp& h);
+  Packet& frag(const Fragment& h);
+  Packet& icmp6_too_big(const Icmp6TooBig& h);
+  Packet& icmp_frag_needed(const IcmpFragNeeded& h);
   Packet& icmp6_echo(const Icmp6Echo& h);
   Packet& icmp_echo(const IcmpEcho& h);
   Packet& payload(const Bytes& bytes);
@@ -162,8 +215,8 @@ class Packet {
   Bytes build() const;
 
  private:
-  using Layer = std::variant<Eth, Ipv6, Ipv4, HopByHop, Srh, Udp, Icmp6Echo,
-                             IcmpEcho, Raw>;
+  using Layer = std::variant<Eth, Ipv6, Ipv4, HopByHop, Srh, Fragment, Udp, Tcp,
+                             Icmp6Echo, IcmpEcho, Icmp6TooBig, IcmpFragNeeded, Raw>;
   Bytes serialize(size_t i, const Bytes& tail) const;
   uint8_t proto_after(size_t i) const;
   uint32_t pseudo_sum(size_t l4, uint8_t proto, size_t len) const;
@@ -174,6 +227,17 @@ class Packet {
 
 // Internet checksum (RFC 1071) over `data`, starting from partial sum `sum`.
 uint16_t checksum(const uint8_t* data, size_t len, uint32_t sum = 0);
+
+// The ones' complement sum (RFC 1071) of `data` plus `sum`, folded to 16
+// bits and not complemented (0 only when everything summed is 0).
+uint16_t ones_sum(const uint8_t* data, size_t len, uint32_t sum = 0);
+
+// The value of a 16-bit checksum field at `field` (an even offset into
+// `data`, len bytes from a transport header) that a device finishing a
+// checksum left to offload over data[0, len) leaves as it is: F with
+// F = ~(s + F) in ones' complement arithmetic, s the sum of every other
+// byte, i.e. 2F = ~s modulo 0xffff, F = ~s rotated right by one bit.
+uint16_t offload_fixed_point(const uint8_t* data, size_t len, size_t field);
 
 // Classic 16-bytes-per-line hexdump.
 std::string hexdump(const Bytes& bytes);

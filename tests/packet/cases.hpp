@@ -3,6 +3,7 @@
 // measurement (packet_perf.cpp), so both run exactly the same frames.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <ostream>
 #include <string>
@@ -18,6 +19,11 @@ struct Expect {
   pkt::Bytes out;  // empty: the input, unchanged
   std::map<srv6_reason, uint64_t> reasons{};
   srv6::Counters counters{};  // of `entry`
+  // Byte ranges (offset, length) of `out` not compared (a random IPv4 id
+  // and the header checksum that covers it); `check` then judges the frame
+  // ("" when right), e.g. that the IPv4 header checksum verifies.
+  std::vector<std::pair<size_t, size_t>> masked{};
+  std::function<std::string(const pkt::Bytes&)> check{};
 };
 
 struct Case {
@@ -28,7 +34,17 @@ struct Case {
   // BPF_PROG_TEST_RUN refuses skbs shorter than their L3 header, so frames
   // cut that short are only run at XDP.
   bool xdp_only = false;
+  // The device the frame arrives on (the run's ifindex); empty: fixture::kIn.
+  std::string ingress{};
+  // TC: the skb is a GSO packet of gso_size-byte segments, standing for
+  // gso_segs packets (0: unknown, as for a packet whose headers must be
+  // checked). BPF_PROG_TEST_RUN takes both from the context, but no GSO
+  // type (one page of linear data); XDP never sees GSO packets.
+  uint32_t gso_size = 0, gso_segs = 0;
 };
+
+// "" when `out` is `want` but for the masked ranges, else a readable diff.
+std::string compare(const Expect& e, const pkt::Bytes& want, const pkt::Bytes& out);
 
 
 // gtest prints a case by its name.

@@ -10,8 +10,15 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
+#include <stdexcept>
+#include <thread>
 
 #include "cases.hpp"
 #include "fixture_env.hpp"
@@ -36,14 +43,17 @@ struct Result {
   pkt::Bytes out;
 };
 
-Result run(int prog_fd, bool xdp, const pkt::Bytes& in) {
+Result run(int prog_fd, bool xdp, const pkt::Bytes& in, const std::string& ingress = kIn,
+           uint32_t gso_size = 0, uint32_t gso_segs = 0) {
   pkt::Bytes out(in.size() + 512);
-  uint32_t ifindex = srv6::ifindex_of(kIn);
+  uint32_t ifindex = srv6::ifindex_of(ingress.empty() ? kIn : ingress);
   xdp_md xctx{};
   __sk_buff sctx{};
   xctx.ingress_ifindex = ifindex;
   xctx.data_end = in.size();  // all of the frame in the linear part
   sctx.ifindex = ifindex;
+  sctx.gso_size = gso_size;
+  sctx.gso_segs = gso_segs;
   DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = out.data(),
                       .data_size_in = static_cast<uint32_t>(in.size()),
                       .data_size_out = static_cast<uint32_t>(out.size()), .repeat = 1);
@@ -81,10 +91,12 @@ TEST_P(Packet, Run) {
   // served from it; both must give the expected frame.
   g_watch->beat();
   for (int i = 0; i < 2; i++) {
-    Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, c.in);
+    Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, c.in, c.ingress, c.gso_size,
+                   c.gso_segs);
     EXPECT_EQ(r.verdict, e.verdict) << "run " << i + 1;
     const pkt::Bytes& want = e.out.empty() ? c.in : e.out;
-    EXPECT_TRUE(r.out == want) << "run " << i + 1 << "\n" << pkt::diff(want, r.out);
+    std::string d = cases::compare(e, want, r.out);
+    EXPECT_TRUE(d.empty()) << "run " << i + 1 << "\n" << d;
   }
 
   auto reasons_after = g_inst->reasons();
@@ -116,6 +128,172 @@ INSTANTIATE_TEST_SUITE_P(Cases, Packet, ::testing::ValuesIn(all_runs()),
                          [](const auto& info) {
                            return std::get<0>(info.param).name + (std::get<1>(info.param) ? "_XDP" : "_TC");
                          });
+
+const Case& case_named(const std::string& name) {
+  static const std::vector<Case> all = cases::all_cases();
+  for (const Case& c : all)
+    if (c.name == name) return c;
+  throw std::runtime_error("no case " + name);
+}
+
+double ms_since(const std::chrono::steady_clock::time_point& t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// PMTUD's errors are rate limited as the kernel's global ICMP budget
+// (1000/s, bursts of 50): 60 too-big packets at once get 50 Packet Too Big
+// and 10 drops (pmtu_ratelimited), but for one more error per millisecond
+// that passed meanwhile. BPF_PROG_TEST_RUN uses the real clock, so the
+// bound is the time the runs took; the first 50 are certain.
+TEST(Pmtud, RateLimitedToBurstsOf50) {
+  const Case& c = case_named("HEncaps_too_big_for_egress_MTU");
+  const std::string entry = c.entry;
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));  // a full bucket: 50 ms of credit
+  auto reasons_before = g_inst->reasons();
+  auto counters_before = entry_counters(entry);
+  int icmp = 0, limited = 0, first_limited = -1;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 60; i++) {
+    Result r = run(g_inst->tc_prog_fd(), false, c.in);
+    if (r.verdict == TC_ACT_REDIRECT) {
+      icmp++;
+      EXPECT_TRUE(r.out == c.tc.out) << "run " << i + 1 << "\n" << pkt::diff(c.tc.out, r.out);
+    } else {
+      EXPECT_EQ(r.verdict, TC_ACT_SHOT) << "run " << i + 1;
+      if (first_limited < 0) first_limited = i;
+      limited++;
+    }
+  }
+  double ms = ms_since(t0);
+  std::printf("[ pmtud    ] 60 too big in %.2f ms: %d errors sent, %d rate limited\n", ms, icmp, limited);
+  EXPECT_EQ(icmp + limited, 60);
+  EXPECT_TRUE(first_limited < 0 || first_limited >= 50) << "run " << first_limited + 1 << " limited";
+  EXPECT_GE(icmp, 50);
+  EXPECT_LE(icmp, 50 + int(ms)) << "in " << ms << " ms";
+  if (ms < 1) EXPECT_EQ(limited, 10);
+  auto reasons_after = g_inst->reasons();
+  EXPECT_EQ(reasons_after[SRV6_DROP_PMTU_ICMP] - reasons_before[SRV6_DROP_PMTU_ICMP], uint64_t(icmp));
+  EXPECT_EQ(reasons_after[SRV6_DROP_PMTU_LIMITED] - reasons_before[SRV6_DROP_PMTU_LIMITED], uint64_t(limited));
+  for (uint32_t i = 0; i < SRV6_REASON__MAX; i++)
+    if (i != SRV6_DROP_PMTU_ICMP && i != SRV6_DROP_PMTU_LIMITED)
+      EXPECT_EQ(reasons_after[i], reasons_before[i]) << srv6::reason_name(static_cast<srv6_reason>(i));
+  EXPECT_EQ(entry_counters(entry).errors - counters_before.errors, 60u) << "each one an error of " << entry;
+  // a token per millisecond comes back
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  EXPECT_EQ(run(g_inst->tc_prog_fd(), false, c.in).verdict, TC_ACT_REDIRECT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));  // full again for whatever runs next
+}
+
+// The router's own addresses go into the tables (so that they win), but
+// are never listed: neither by Instance::sids() / policies() nor by
+// `srv6ctl sid show` / `policy show`; a SID the operator put on a local
+// address is listed, marked local.
+std::string sh_out(const std::string& cmd) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while (f && (n = fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
+  return out;
+}
+
+TEST(LocalAddresses, NeverListedASidOnOneMarked) {
+  const std::map<std::string, bool> want_sids = {
+      {"fc00:1::e/128", false}, {"fc00:1::a/128", false},    {"fc00:1::b/128", false}, {"fc00:1::7/128", false},
+      {"fc00:1:100::/48", false}, {"fd00:1::/64", false}, {"fd00:2::1/128", true}};
+  std::map<std::string, bool> sids;
+  for (auto& s : g_inst->sids()) {
+    EXPECT_NE(s.config.action, SRV6_ACTION_UNSPEC) << srv6::format_prefix6(s.config.sid);
+    sids[srv6::format_prefix6(s.config.sid)] = s.local;
+  }
+  EXPECT_EQ(sids, want_sids);
+  // the local table's prefixes (ip route show table local), never policies
+  const std::set<std::string> locals = {"127.0.0.0/8", "127.0.0.1/32", "127.255.255.255/32", "198.18.1.1/32",
+                                        "198.18.1.255/32"};
+  size_t n = 0;
+  for (auto& p : g_inst->policies()) {
+    std::string name = srv6::format_prefix(p.config.prefix);
+    EXPECT_EQ(locals.count(name), 0u) << name;
+    EXPECT_FALSE(p.local) << name;
+    n += name == "198.18.0.0/15" || name == "fd00:3::/64";
+  }
+  EXPECT_EQ(n, 2u) << "the policies covering local addresses are listed";
+
+  // srv6ctl, in this namespace, on this instance
+  std::string cli = std::string(SRV6CTL) + " --instance " + g_inst->name() + " -j ";
+  auto js = nlohmann::json::parse(sh_out(cli + "sid show"));
+  std::map<std::string, bool> cli_sids;
+  for (auto& s : js) cli_sids[s.at("sid").get<std::string>()] = s.value("local", false);
+  EXPECT_EQ(cli_sids, want_sids);
+  auto jp = nlohmann::json::parse(sh_out(cli + "policy show"));
+  EXPECT_EQ(jp.size(), g_inst->policies().size());
+  for (auto& p : jp) {
+    EXPECT_EQ(locals.count(p.at("prefix").get<std::string>()), 0u) << p.dump();
+    EXPECT_FALSE(p.value("local", false)) << p.dump();
+  }
+}
+
+// The builder's checksums, against values computed by hand (a separate
+// implementation) and against the rules a receiver applies.
+TEST(Builder, Checksums) {
+  // RFC 1071 1.(4)'s example: 0001 f203 f4f5 f6f7 sums to ddf2
+  const uint8_t rfc1071[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+  EXPECT_EQ(pkt::ones_sum(rfc1071, 8), 0xddf2);
+  EXPECT_EQ(pkt::checksum(rfc1071, 8), 0x220d);
+  auto field = [](const pkt::Bytes& b, size_t off) { return uint16_t(b[off] << 8 | b[off + 1]); };
+  // IPv4 TCP 192.0.2.1:443 -> 203.0.113.9:50000, seq 1, ack 2, PSH ACK, "abc"
+  auto tcp4 = [](bool partial) {
+    pkt::Packet p;
+    p.ipv4({.src = pkt::ip4("192.0.2.1"), .dst = pkt::ip4("203.0.113.9")});
+    p.tcp({.sport = 443, .dport = 50000, .seq = 1, .ack = 2, .partial = partial}).payload("abc");
+    return p.build();
+  };
+  EXPECT_EQ(field(tcp4(false), 20 + 16), 0x284d);
+  EXPECT_EQ(field(tcp4(true), 20 + 16), 0xfe28);
+  EXPECT_EQ(tcp4(false)[20 + 12], 5 << 4) << "data offset";
+  // IPv6 UDP 2001:db8:a::1:1111 -> 2001:db8:b::1:2222, "hello"
+  auto udp6 = [](bool partial) {
+    pkt::Packet p;
+    p.ipv6({.src = pkt::ip6("2001:db8:a::1"), .dst = pkt::ip6("2001:db8:b::1")});
+    p.udp({.sport = 1111, .dport = 2222, .partial = partial}).payload("hello");
+    return p.build();
+  };
+  EXPECT_EQ(field(udp6(false), 40 + 6), 0x5374);
+  EXPECT_EQ(field(udp6(true), 40 + 6), 0x5ba7);
+  // a device finishing a partial checksum (sum from the transport header
+  // on, field included, complemented) gives the complete one
+  auto done = tcp4(true);
+  EXPECT_EQ(pkt::checksum(done.data() + 20, done.size() - 20), 0x284d);
+  done = udp6(true);
+  EXPECT_EQ(pkt::checksum(done.data() + 40, done.size() - 40), 0x5374);
+  // the fixed point survives such a device
+  for (size_t len : {8, 9, 20, 101, 1232}) {
+    pkt::Bytes b(len);
+    for (size_t i = 0; i < len; i++) b[i] = uint8_t(i * 37 + len);
+    uint16_t f = pkt::offload_fixed_point(b.data(), len, 6);
+    b[6] = uint8_t(f >> 8), b[7] = uint8_t(f);
+    EXPECT_EQ(pkt::checksum(b.data(), len), f) << len << " bytes";
+  }
+  // a Packet Too Big verifies as ICMPv6 (pseudo header included), a
+  // Fragmentation Needed as ICMP
+  pkt::Packet ptb;
+  ptb.ipv6({.src = pkt::ip6("fd00:1::1"), .dst = pkt::ip6("2001:db8:a::1")}).icmp6_too_big({.mtu = 1216}).payload("quote");
+  auto b = ptb.build();
+  pkt::Bytes pseudo(b.begin() + 8, b.begin() + 40);
+  for (int x : {0, 0, 0, int(b.size() - 40), 0, 0, 0, 58}) pseudo.push_back(uint8_t(x));
+  pseudo.insert(pseudo.end(), b.begin() + 40, b.end());
+  EXPECT_EQ(pkt::ones_sum(pseudo.data(), pseudo.size()), 0xffff);
+  EXPECT_EQ(b[40], 2);
+  EXPECT_EQ(field(b, 44) << 16 | field(b, 46), 1216);
+  pkt::Packet fn;
+  fn.ipv4({.src = pkt::ip4("198.18.1.1"), .dst = pkt::ip4("192.0.2.1")}).icmp_frag_needed({.mtu = 1216}).payload("quote");
+  b = fn.build();
+  EXPECT_EQ(pkt::ones_sum(b.data() + 20, b.size() - 20), 0xffff);
+  EXPECT_EQ(b[20], 3);
+  EXPECT_EQ(b[21], 4);
+  EXPECT_EQ(field(b, 24), 0);
+  EXPECT_EQ(field(b, 26), 1216);
+}
 
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cases.hpp"
@@ -191,6 +192,109 @@ TEST_F(FwdCache, NextSegmentBecomesOurSid) {
   EXPECT_EQ(inst().reasons()[SRV6_DROP_SL_ZERO] - before, 1u);
   inst().del_sid({srv6::parse_addr6("fc00:2::2"), 128});
   expect_forwarded(kNh0Mac, kOut0Mac);
+}
+
+// End asks whether its next segment is one of our SIDs before asking the
+// FIB (FWD_SID_FIRST); that answer fills the slot of its query with no FIB
+// answer in it. End.X asks the FIB the very same query when its next hop is
+// that SID (flags 0, ingress, source, flow label, destination): it must get
+// the FIB's answer, exactly as with the cache off, never that slot.
+TEST_F(FwdCache, SidOnlySlotServesNoFibQuery) {
+  const pkt::Ip6 s = ip6("fc00:1::7");   // End.T of the fixture: our SID
+  const pkt::Ip6 endx = ip6("fc00:1::c");  // End.X, next hop s
+  inst().add_sid({.sid = {srv6::parse_addr6("fc00:1::c"), 128},
+                  .action = SRV6_ACTION_END_X,
+                  .nh6 = srv6::parse_addr6("fc00:1::7")});
+  auto packet = [&](const pkt::Ip6& da, std::vector<pkt::Ip6> segs, uint8_t sl, const pkt::Mac& dmac,
+                    const pkt::Mac& smac, uint8_t hl) {
+    pkt::Packet p;
+    p.eth(dmac, smac);
+    p.ipv6({.src = kHostA, .dst = da, .traffic_class = 0x20, .flow_label = 0x4242, .hop_limit = hl});
+    pkt::Srh srh;
+    srh.segments = std::move(segs);
+    srh.segments_left = sl;
+    p.srh(srh).append([] {
+      pkt::Packet i;
+      i.ipv6({.src = kHostA, .dst = kHostB}).udp(1, 2).payload("collide");
+      return i;
+    }());
+    return p.build();
+  };
+  // End.X: its next hop fc00:1::7 is routed by fc00::/16 to out0
+  auto x_in = packet(endx, {kNext, endx}, 1, kInMac, kSenderMac, 64);
+  auto x_out = packet(kNext, {kNext, endx}, 0, kNh0Mac, kOut0Mac, 63);
+  // End whose next segment is fc00:1::7: the same query, answered "our SID"
+  auto e_in = packet(kEnd, {kNext, s, kEnd}, 2, kInMac, kSenderMac, 64);
+
+  watch_.reset();  // the cache off
+  ASSERT_FALSE(inst().fwd_cache().watched);
+  Result off = run_xdp(inst(), x_in);
+  EXPECT_EQ(off.verdict, XDP_REDIRECT);
+  EXPECT_TRUE(off.out == x_out) << pkt::diff(x_out, off.out);
+
+  watch_ = std::make_unique<srv6::FibWatch>(inst());  // on
+  auto hits = inst().fwd_cache().hits;
+  for (int i = 0; i < 2; i++) EXPECT_EQ(run_xdp(inst(), e_in).verdict, XDP_REDIRECT) << "End, then End.T";
+  EXPECT_GE(inst().fwd_cache().hits - hits, 1u) << "End's SID answer was not cached";
+  for (int i = 0; i < 2; i++) {
+    Result on = run_xdp(inst(), x_in);
+    EXPECT_EQ(on.verdict, off.verdict) << "End.X, run " << i + 1;
+    EXPECT_TRUE(on.out == off.out) << "End.X, run " << i + 1 << "\n" << pkt::diff(off.out, on.out);
+  }
+}
+
+// End's next segment becomes one of the router's own addresses: once the
+// local table is synced (srv6d does it on every change of it), End drops
+// the packet as seg6local's blackhole, however warm the cache; and forwards
+// it again once the address is gone.
+TEST_F(FwdCache, NextSegmentBecomesLocal) {
+  warm();
+  sh("ip -6 addr add fc00:2::2/128 dev out3 nodad");
+  inst().sync_local();
+  auto reasons = inst().reasons()[SRV6_DROP_NEXT_LOCAL];
+  EXPECT_EQ(run_xdp(inst(), in_packet()).verdict, XDP_DROP);
+  EXPECT_EQ(inst().reasons()[SRV6_DROP_NEXT_LOCAL] - reasons, 1u);
+  sh("ip -6 addr del fc00:2::2/128 dev out3");
+  inst().sync_local();
+  expect_forwarded(kNh0Mac, kOut0Mac);
+}
+
+// A SID on one of the router's own addresses is the kernel's as long as
+// the address is there: added, listed as local, the packet untouched;
+// deleted, the address still wins; the address gone, the SID runs.
+TEST_F(FwdCache, SidOnAnAddressThatComesAndGoes) {
+  const pkt::Ip6 a = ip6("fd00:4::1");  // out2's
+  auto packet = [&] {
+    pkt::Packet p;
+    p.eth(kInMac, kSenderMac).ipv6({.src = kHostA, .dst = a});
+    pkt::Srh srh;
+    srh.segments = {kNext, a};
+    p.srh(srh).udp(1, 2).payload("to a local SID");
+    return p.build();
+  };
+  auto listed = [&]() -> std::optional<bool> {
+    for (auto& s : inst().sids())
+      if (srv6::format_prefix6(s.config.sid) == "fd00:4::1/128") return s.local;
+    return std::nullopt;
+  };
+  srv6::Prefix6 sid{srv6::parse_addr6("fd00:4::1"), 128};
+  inst().add_sid({.sid = sid, .action = SRV6_ACTION_END});
+  EXPECT_EQ(listed(), std::optional<bool>(true));
+  auto in = packet();
+  Result r = run_xdp(inst(), in);
+  EXPECT_EQ(r.verdict, XDP_PASS);
+  EXPECT_TRUE(r.out == in);
+  inst().del_sid(sid);
+  EXPECT_EQ(listed(), std::nullopt) << "the local address's own entry is not listed";
+  r = run_xdp(inst(), in);
+  EXPECT_EQ(r.verdict, XDP_PASS) << "the address still wins";
+  EXPECT_TRUE(r.out == in);
+  inst().add_sid({.sid = sid, .action = SRV6_ACTION_END});
+  sh("ip -6 addr del fd00:4::1/64 dev out2");
+  inst().sync_local();
+  EXPECT_EQ(listed(), std::optional<bool>(false));
+  r = run_xdp(inst(), in);
+  EXPECT_EQ(r.verdict, XDP_REDIRECT) << "no longer local: End runs";
 }
 
 TEST_F(FwdCache, EgressNoLongerATxPort) {

@@ -10,8 +10,14 @@
 
 namespace fixture {
 
-// Ingress device (the ctx ifindex of every test run).
+// Ingress device (the ctx ifindex of every test run but those below).
 inline const char* kIn = "in0";
+// A second ingress, attached at native XDP: a veth, whose XDP sees the skbs
+// its peer sends, so its frames may carry checksums left to offload (the
+// datapath finishes them before an XDP redirect). in0 is not attached.
+inline const char* kInPartial = "in1";
+inline const pkt::Mac kIn1Mac = pkt::mac("02:00:00:00:06:01");
+inline const pkt::Mac kIn1SenderMac = pkt::mac("02:00:00:00:06:02");
 // Egress devices: name, its MAC, the next hop's MAC.
 inline const pkt::Mac kOut0Mac = pkt::mac("02:00:00:00:02:01");  // main table
 inline const pkt::Mac kNh0Mac = pkt::mac("02:00:00:00:02:02");
@@ -21,6 +27,31 @@ inline const pkt::Mac kOut2Mac = pkt::mac("02:00:00:00:04:01");  // MTU 1280
 inline const pkt::Mac kNh2Mac = pkt::mac("02:00:00:00:04:02");
 inline const pkt::Mac kInMac = pkt::mac("02:00:00:00:01:01");
 inline const pkt::Mac kSenderMac = pkt::mac("02:00:00:00:01:02");
+// The router's addresses on in0 (IPv6 fd00:1::1/64, IPv4 198.18.1.1/24),
+// and the way back to the test packets' inner sources (2001:db8:a::/64,
+// 192.0.2.0/24): the sender on in0 (fd00:1::2 / 198.18.1.2, kSenderMac).
+// Other senders: 2001:db8:c::/64 behind out3's neighbour, 2001:db8:d::/64
+// behind fd00:1::3 on in0, a neighbour not resolved.
+inline const char* kIn0Addr6 = "fd00:1::1";
+inline const char* kIn0Addr4 = "198.18.1.1";
+inline const char* kIn0Bcast4 = "198.18.1.255";
+
+// The ways back to senders (kSetup's routes to them), as an ICMP error
+// toward them leaves: the next hop's MAC and ours, our address on that
+// device; resolved: false when the next hop's neighbour is not (the
+// kernel's neighbour code then writes the MACs).
+struct WayBack {
+  const char* prefix;
+  pkt::Mac dmac, smac;
+  const char* src;
+  bool resolved;
+};
+inline const WayBack kWaysBack[] = {
+    {"2001:db8:a::/64", kSenderMac, kInMac, kIn0Addr6, true},
+    {"192.0.2.0/24", kSenderMac, kInMac, kIn0Addr4, true},
+    {"2001:db8:c::/64", pkt::mac("02:00:00:00:05:02"), pkt::mac("02:00:00:00:05:01"), "fd00:5::1", true},
+    {"2001:db8:d::/64", {}, {}, kIn0Addr6, false},
+};
 
 // Shell commands that build the namespace's devices, addresses and routes.
 inline const char* kSetup = R"(set -e
@@ -30,13 +61,21 @@ ip link add out0 address 02:00:00:00:02:01 type veth peer name out0p address 02:
 ip link add out1 address 02:00:00:00:03:01 type veth peer name out1p address 02:00:00:00:03:02
 ip link add out2 mtu 1280 address 02:00:00:00:04:01 type veth peer name out2p mtu 1280 address 02:00:00:00:04:02
 ip link add out3 address 02:00:00:00:05:01 type veth peer name out3p address 02:00:00:00:05:02
-for d in in0 in0p out0 out0p out1 out1p out2 out2p out3 out3p; do ip link set $d up; done
+ip link add in1 address 02:00:00:00:06:01 type veth peer name in1p address 02:00:00:00:06:02
+for d in in0 in0p out0 out0p out1 out1p out2 out2p out3 out3p in1 in1p; do ip link set $d up; done
 sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
 ip -6 addr add fd00:1::1/64 dev in0 nodad
 ip -6 addr add fd00:2::1/64 dev out0 nodad
 ip -6 addr add fd00:3::1/64 dev out1 nodad
 ip -6 addr add fd00:4::1/64 dev out2 nodad
 ip -6 addr add fd00:5::1/64 dev out3 nodad
+ip addr add 198.18.1.1/24 dev in0
+ip -6 neigh add fd00:1::2 lladdr 02:00:00:00:01:02 dev in0 nud permanent
+ip neigh add 198.18.1.2 lladdr 02:00:00:00:01:02 dev in0 nud permanent
+ip -6 route add 2001:db8:a::/64 via fd00:1::2 dev in0
+ip route add 192.0.2.0/24 via 198.18.1.2 dev in0
+ip -6 route add 2001:db8:c::/64 via fd00:5::2 dev out3
+ip -6 route add 2001:db8:d::/64 via fd00:1::3 dev in0
 ip -6 neigh add fd00:2::2 lladdr 02:00:00:00:02:02 dev out0 nud permanent
 ip -6 neigh add fd00:3::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
 ip -6 neigh add fe80::2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
