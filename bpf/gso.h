@@ -15,8 +15,8 @@ struct gso_info {
 	__u32 hdr_len; /* L3 and transport headers, which every packet repeats */
 };
 
-/* 0, or -1 for a GSO packet whose transport we do not know: the kernel's
- * forwarding then checks it. */
+/* 0, or -1 for a GSO packet we cannot measure: the kernel's forwarding
+ * then checks it. */
 __noinline int gso_info_tc(struct __sk_buff *ctx, __u32 l3_len, struct gso_info *g)
 {
 	if (!g)
@@ -28,15 +28,15 @@ __noinline int gso_info_tc(struct __sk_buff *ctx, __u32 l3_len, struct gso_info 
 	if (!gso)
 		return 0;
 	struct l4_loc l = {};
-	if (l4_locate_tc(ctx, &l) || (l.kind != L4_TCP && l.kind != L4_UDP))
+	/* TCP only: gso_size of UDP GSO is a UDP payload (USO), or an inner TCP
+	 * segment of a UDP tunnel's (vxlan TSO), and the skb's GSO type, which
+	 * tells them apart, is not visible here */
+	if (l4_locate_tc(ctx, &l) || l.kind != L4_TCP)
 		return -1;
-	__u32 thl = 8;
-	if (l.kind == L4_TCP) {
-		__u8 *t = (void *)(long)ctx->data + (l.off & 0xfff);
-		if ((void *)(t + 20) > (void *)(long)ctx->data_end)
-			return -1;
-		thl = (__u32)(t[12] >> 4) << 2;
-	}
+	__u8 *t = (void *)(long)ctx->data + (l.off & 0xfff);
+	if ((void *)(t + 20) > (void *)(long)ctx->data_end)
+		return -1;
+	__u32 thl = (__u32)(t[12] >> 4) << 2;
 	__u32 hdr = l.off - ETH_LEN + thl;
 	if (hdr >= l3_len)
 		return -1;

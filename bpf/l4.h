@@ -24,6 +24,11 @@ struct l4_loc {
 	__u32 dst_off; /* the pseudo-header's destination: the final one (SRH segments[0]) */
 	__u8 kind;     /* enum l4_kind */
 	__u8 v6;
+	/* the first IP header's own next protocol (before any IP-in-IP is
+	 * followed) and where it starts, or 0 when it is a fragment past the
+	 * first (IPv4: an offset; IPv6: no transport header in it) */
+	__u8 first_proto;
+	__u32 first_off;
 };
 
 INLINE int l4_locate(void *ctx, const bool xdp, struct l4_loc *l)
@@ -38,6 +43,7 @@ INLINE int l4_locate(void *ctx, const bool xdp, struct l4_loc *l)
 		if ((void *)(ip + 20) > end)
 			return SRV6_DROP_TRUNCATED;
 		__u8 nh, tail = 0;
+		bool odd_rt = false;
 		__u32 next;
 		l->l3 = off;
 		__u8 version = ip[0] >> 4;
@@ -54,6 +60,10 @@ INLINE int l4_locate(void *ctx, const bool xdp, struct l4_loc *l)
 			next = off + ((__u32)ip4->ihl << 2);
 			if (ip4->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
 				tail = L4_SUMMED;
+			if (depth == 0 && !(ip4->frag_off & bpf_htons(0x1fff))) {
+				l->first_proto = nh;
+				l->first_off = next;
+			}
 		} else {
 			struct ipv6hdr *ip6 = (void *)ip;
 			if ((void *)(ip6 + 1) > end)
@@ -74,19 +84,28 @@ INLINE int l4_locate(void *ctx, const bool xdp, struct l4_loc *l)
 					return SRV6_DROP_TRUNCATED;
 				if (nh == IPPROTO_FRAGMENT) {
 					tail = L4_SUMMED; /* the kernel completes before fragmenting */
+					if (depth == 0 && !((h[2] << 8 | h[3]) & ~7)) {
+						l->first_proto = h[0];
+						l->first_off = next + 8;
+					}
 					break;
 				}
 				if (nh == IPPROTO_ROUTING) {
-					if (h[2] != 4) {
-						tail = L4_OTHER; /* another final destination rule */
-						break;
-					}
-					l->dst_off = next + 8; /* segments[0]: the last segment */
+					if (h[2] == 4)
+						l->dst_off = next + 8; /* segments[0]: the last segment */
+					else
+						odd_rt = true; /* another final destination rule */
 				}
 				next += nh == IPPROTO_AH ? ((__u32)h[1] + 2) << 2 : ((__u32)h[1] + 1) << 3;
 				nh = h[0];
 			}
 		}
+		if (depth == 0 && !tail) {
+			l->first_proto = nh;
+			l->first_off = next;
+		}
+		if (odd_rt && !tail)
+			tail = L4_OTHER; /* no pseudo header to check a transport against */
 		if (tail) {
 			l->kind = tail;
 			return 0;

@@ -4,8 +4,9 @@
  * from any router on its path, an ICMPv6 Packet Too Big or an ICMPv4
  * Fragmentation Needed sent to its own (inner) source, carrying the tunnel
  * MTU (the egress MTU less the encapsulation). The kernel's seg6 sends its
- * error to the outer source, itself, and the sender never learns. IPv4
- * without DF is dropped, as the kernel drops it. TC only: XDP hands such
+ * error to the outer source, itself, and the sender never learns. A packet
+ * owed no error (IPv4 without DF, which the kernel drops too; an ICMP error;
+ * a later IPv4 fragment) is dropped. TC only: XDP hands such
  * packets up unchanged. The error is built in place of the packet. */
 #ifndef SRV6_PMTUD_H
 #define SRV6_PMTUD_H
@@ -89,6 +90,31 @@ INLINE int quote_fixed_point(struct __sk_buff *ctx, __u32 quote_end)
 	return 0;
 }
 
+/* Whether the packet may get an ICMP error at all: not an ICMP error itself
+ * (RFC 4443 2.4 e.1, RFC 1122 3.2.2), not an IPv4 fragment past the first,
+ * and for IPv4 only with DF (without it, the kernel drops it). */
+INLINE bool owes_icmp(struct __sk_buff *ctx, __u32 v6)
+{
+	struct iphdr *in4 = (void *)(long)ctx->data + ETH_LEN;
+	if ((void *)(in4 + 1) > (void *)(long)ctx->data_end)
+		return false;
+	if (!v6 && !(in4->frag_off & bpf_htons(0x4000))) /* DF */
+		return false;
+	struct l4_loc l = {};
+	if (l4_locate_tc(ctx, &l))
+		return false;
+	if (!l.first_off)
+		return v6; /* an IPv6 fragment past the first may get one, an IPv4 one not */
+	if (l.first_proto != (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
+		return true;
+	__u8 *type = (void *)(long)ctx->data + (l.first_off & 0xfff);
+	if ((void *)(type + 1) > (void *)(long)ctx->data_end)
+		return false;
+	if (v6)
+		return *type >= 128; /* informational */
+	return *type == 0 || *type == 8 || (*type >= 13 && *type <= 18); /* queries and replies */
+}
+
 /* Turns the packet at ETH_LEN (IPv6 if v6, else IPv4) into the ICMP error
  * for tunnel MTU mtu and sends it toward its source. Counts the reason.
  * The program srv6_pmtud runs it (map tc_slow). */
@@ -100,21 +126,27 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 	__u8 tos = 0;
 	__u32 l3_len;
 
-	/* the stack is the caller's too: what is kept lives in scratch */
+	/* the source address lives in scratch, with the FIB query */
 	__u32 k = 0;
 	struct srv6_scratch *s = bpf_map_lookup_elem(&scratch, &k);
 	if (!s || (void *)(in6 + 1) > end)
 		return V_DROP;
 	__u8 *src = s->addr;
 	__builtin_memset(src, 0, 16);
+	if (!owes_icmp(ctx, v6)) {
+		count_reason(SRV6_DROP_TOO_BIG);
+		return V_DROP;
+	}
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	in6 = data + ETH_LEN;
+	in4 = data + ETH_LEN;
+	if ((void *)(in6 + 1) > end)
+		return V_DROP;
 	if (v6) {
 		__builtin_memcpy(src, &in6->saddr, 16);
 		l3_len = IP6_LEN + bpf_ntohs(in6->payload_len);
 	} else {
-		if (!(in4->frag_off & bpf_htons(0x4000))) { /* DF */
-			count_reason(SRV6_DROP_TOO_BIG);
-			return V_DROP;
-		}
 		__builtin_memcpy(src, &in4->saddr, 4);
 		tos = (in4->tos & 0x1e) | 0xc0; /* IPTOS_TOS_MASK, PREC_INTERNETCONTROL */
 		l3_len = bpf_ntohs(in4->tot_len);

@@ -61,7 +61,8 @@ enum srv6_reason {
 	SRV6_PASS_CSUM,            /* XDP: checksum may be left to offload: skb path */
 	SRV6_DROP_PMTU_ICMP,       /* over the tunnel MTU: ICMP error sent to the inner source */
 	SRV6_DROP_PMTU_LIMITED,    /* over the tunnel MTU: ICMP error rate limited */
-	SRV6_DROP_TOO_BIG,         /* over the tunnel MTU, IPv4 without DF: dropped (as the kernel) */
+	SRV6_DROP_TOO_BIG,         /* over the tunnel MTU, owed no ICMP error (IPv4 without DF,
+				    * an ICMP error, a later IPv4 fragment): dropped */
 	SRV6_DROP_NEXT_LOCAL,      /* End: next segment is a local address (the kernel blackholes) */
 	SRV6_REASON__MAX,
 };

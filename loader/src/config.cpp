@@ -186,7 +186,7 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_PASS_CSUM: return "csum_offload";
     case SRV6_DROP_PMTU_ICMP: return "pmtu_icmp";
     case SRV6_DROP_PMTU_LIMITED: return "pmtu_ratelimited";
-    case SRV6_DROP_TOO_BIG: return "too_big_no_df";
+    case SRV6_DROP_TOO_BIG: return "too_big_no_icmp";
     case SRV6_DROP_NEXT_LOCAL: return "next_local";
     case SRV6_REASON__MAX: break;
   }

@@ -605,6 +605,34 @@ const fixture::WayBack* way_back(const uint8_t* src, bool v6) {
 // quoted up to 1280 / 576 bytes, the quoted transport checksum at the value
 // a device finishing a checksum left to offload keeps (~s / 2). The IPv4
 // id is random: the output's is taken, its header checksum must verify.
+// Owed no ICMP error at all (RFC 4443 2.4 e.1, RFC 1122 3.2.2): an ICMP
+// error message, or an IPv4 fragment past the first. l3 = the IP packet.
+bool owed_no_error(const Bytes& l3, bool v6) {
+  if (l3.size() < 20) return false;
+  if (!v6) {
+    if (get16(l3, 6) & 0x1fff) return true;  // an offset
+    size_t off = size_t(l3[0] & 15) * 4;
+    if (l3[9] != 1 || off >= l3.size()) return false;
+    uint8_t type = l3[off];
+    return !(type == 0 || type == 8 || (type >= 13 && type <= 18));  // errors: all but queries and replies
+  }
+  if (l3.size() < kIp6) return false;
+  uint8_t nh = l3[6];
+  size_t next = kIp6;
+  for (int i = 0; i < 8 && is_ext(nh); i++) {
+    if (next + 8 > l3.size()) return false;
+    if (nh == kFrag) {
+      if (get16(l3, next + 2) & ~7) return false;  // a later fragment: no ICMPv6 header in it
+      nh = l3[next], next += 8;
+      break;
+    }
+    size_t len = nh == kAh ? (size_t(l3[next + 1]) + 2) * 4 : (size_t(l3[next + 1]) + 1) * 8;
+    nh = l3[next];
+    next += len;
+  }
+  return nh == 58 && next < l3.size() && l3[next] < 128;
+}
+
 std::string check_pmtud_error(const Bytes& in, const Bytes& out, const PolicyView& p) {
   size_t tunnel = p.egress_mtu - kIp6 - (p.red && p.segs.size() == 1 ? 0 : 8 + 16 * (p.segs.size() - (p.red ? 1 : 0)));
   size_t l3 = p.v6 ? ip6_len(in) : get16(in, kEth + 2);
@@ -721,6 +749,8 @@ std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& 
   // XDP hands it up unchanged (above); TC sends an ICMP error or drops it.
   if (t.policy && !st.sid && enc_err.empty() && ip6_len(enc) > t.policy->egress_mtu) {
     if (xdp) return "too big for the tunnel, and not handed up unchanged";
+    if (owed_no_error(Bytes(in.begin() + kEth, in.end()), t.policy->v6) && v.code == redirect)
+      return "an ICMP error for a packet too big for the tunnel that is owed none";
     if (v.code != redirect) return "too big for the tunnel, and handed to the kernel";
     Expect e;
     e.error(t.policy->name), e.drops = 1;  // pmtu_icmp

@@ -904,8 +904,9 @@ void add_checksum_cases(std::vector<Case>& v) {
 // (redirected with the FIB's MACs), quoting what fits, the quoted
 // transport checksum set to the value a device finishing a checksum left
 // to offload keeps; counted as an error of the policy, reason pmtu_icmp.
-// XDP hands such packets up unchanged (too_big). IPv4 without DF is
-// dropped (too_big_no_df); no route back to the source: dropped (no_route).
+// XDP hands such packets up unchanged (too_big). IPv4 without DF, ICMP
+// errors and later IPv4 fragments are owed no error: dropped
+// (too_big_no_icmp); no route back to the source: dropped (no_route).
 void add_pmtud_cases(std::vector<Case>& v) {
   const std::string pol6 = "2001:db8:ff::/64", red6 = "2001:db8:fe::/64", pol4 = "203.0.113.0/24";
   const uint32_t mtu = 1280 - 40 - 24, mtu_red = 1280 - 40;
@@ -971,6 +972,20 @@ void add_pmtud_cases(std::vector<Case>& v) {
   icmp_case("HEncaps_too_big_IPv4_DF_frag_needed", pol4, udp4(ip4("192.0.2.1"), 0x4000, 1300),
             frag_needed(udp4(ip4("192.0.2.1"), 0x4000, 1300), uint16_t(mtu)), true);
   drop_case("HEncaps_too_big_IPv4_without_DF_dropped", pol4, udp4(ip4("192.0.2.1"), 0, 1300), SRV6_DROP_TOO_BIG);
+  // no error about an error (RFC 4443 2.4 e.1, RFC 1122 3.2.2), nor about a
+  // later IPv4 fragment: dropped (too_big_no_icmp)
+  {
+    pkt::Packet p;
+    p.ipv6({.src = kHostA, .dst = ip6("2001:db8:ff::8"), .hop_limit = 64});
+    p.icmp6_too_big({.mtu = 1400}).payload(std::string(1300, 'x'));
+    drop_case("HEncaps_too_big_ICMPv6_error_gets_none", pol6, p, SRV6_DROP_TOO_BIG);
+    pkt::Packet q;
+    q.ipv4({.src = ip4("192.0.2.1"), .dst = ip4("203.0.113.9"), .ttl = 64, .frag = 0x4000});
+    q.icmp_frag_needed({.mtu = 1400}).payload(std::string(1300, 'x'));
+    drop_case("HEncaps_too_big_ICMPv4_error_gets_none", pol4, q, SRV6_DROP_TOO_BIG);
+  }
+  drop_case("HEncaps_too_big_IPv4_later_fragment_gets_none", pol4, udp4(ip4("192.0.2.1"), 0x4000 | 50, 1300),
+            SRV6_DROP_TOO_BIG);
   // no route back to the source
   drop_case("HEncaps_too_big_no_route_to_IPv6_source", pol6, udp6(ip6("2001:db8:dead::1"), ip6("2001:db8:ff::5"), 1300),
             SRV6_DROP_NO_ROUTE);

@@ -184,7 +184,7 @@ TEST(Names, Reasons) {
   EXPECT_EQ(reason_name(SRV6_PASS_CSUM), "csum_offload");
   EXPECT_EQ(reason_name(SRV6_DROP_PMTU_ICMP), "pmtu_icmp");
   EXPECT_EQ(reason_name(SRV6_DROP_PMTU_LIMITED), "pmtu_ratelimited");
-  EXPECT_EQ(reason_name(SRV6_DROP_TOO_BIG), "too_big_no_df");
+  EXPECT_EQ(reason_name(SRV6_DROP_TOO_BIG), "too_big_no_icmp");
   EXPECT_EQ(reason_name(SRV6_DROP_NEXT_LOCAL), "next_local");
   // Every reason has its own name (they are JSON keys).
   std::set<std::string_view> names;
