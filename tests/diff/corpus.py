@@ -34,6 +34,7 @@ class Case:
     tagged: bool = True   # the innermost payload carries tag(id)
     doc: str | None = None  # documented difference this case exercises
     cold: bool = False    # forget the cold next hop's neighbour before sending
+    mtu: int | None = None  # the tunnel MTU a PMTUD error must carry (doc "pmtud")
 
 
 def tag(i):
@@ -369,8 +370,10 @@ def encap_cases(b, row, pfx, mode, segs):
                            (1500, "the egress MTU, before encapsulation"),
                            (1501, "over the egress MTU"), (1999, "the ingress MTU")):
             for df in ("DF", 0):
+                # The kernel drops a DF packet that no longer fits; we tell its source.
+                pmtud = dict(doc="pmtud", mtu=cap) if df and total > cap else {}
                 add("size", f"inner packet of {total} bytes ({why}), DF {'set' if df else 'clear'}",
-                    lambda i, t=total, df=df: pkt4(i, t - 28, flags=df))
+                    lambda i, t=total, df=df: pkt4(i, t - 28, flags=df), **pmtud)
         add("size", "Ethernet padding after the packet", lambda i: pkt4(i) + bytes(20))
         add("inner headers", "IPv4 options (NOP x4)",
             lambda i: pkt4(i, options=[IPOption_NOP()] * 4))
