@@ -1,10 +1,13 @@
 // Adding and deleting SIDs and policies, one at a time or as a batch that
 // is applied whole or not at all. A batch is checked first against the
 // tables as they are (plus the batch's own earlier changes: batch_plan.cpp),
-// so a refusal writes nothing; the writes then go in order, undone if one
-// fails.
+// so a refusal writes nothing; the writes then go in order, undone from
+// the batch's journal (journal.hpp) if one fails or the writer dies.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,6 +15,7 @@
 
 #include "batch_plan.hpp"
 #include "instance_impl.hpp"
+#include "journal.hpp"
 
 namespace srv6 {
 
@@ -98,17 +102,6 @@ class Writer {
         throw WriteFailed{k, errno};
   }
 
-  // Puts a table entry back as it was before change i. A deletion of what
-  // the batch added needs nothing: undoing the addition deletes it.
-  void undo(size_t i) {
-    Key key = key_of(changes_[i]);
-    int fd = impl_.fd[key.map];
-    if (is_add(changes_[i]))
-      bpf_map_delete_elem(fd, key.bytes.data());
-    else if (uint32_t old = plan_.aux[i])
-      bpf_map_update_elem(fd, key.bytes.data(), value_of(plan_.olds[old - 1]), BPF_ANY);
-  }
-
  private:
   const Impl& impl_;
   const std::vector<Change>& changes_;
@@ -120,8 +113,41 @@ class Writer {
 
 }  // namespace
 
+namespace {
+
+// Signals that end a process politely wait while a batch is written, so
+// that it ends after the batch; SIGKILL cannot wait, and the journal
+// covers it.
+class PoliteSignalsWait {
+ public:
+  PoliteSignalsWait() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+    pthread_sigmask(SIG_BLOCK, &set, &old_);
+  }
+  ~PoliteSignalsWait() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+
+ private:
+  sigset_t old_;
+};
+
+}  // namespace
+
 void Instance::apply(const std::vector<Change>& changes) {
+  Locked l(*impl_);
   Plan plan = plan_batch(*impl_, changes);
+  if (changes.empty()) return;
+  // What each change finds: an addition, no entry; a deletion of a table
+  // entry, that entry (one the batch added needs nothing: undoing the
+  // addition takes it out). Put back last first, this is the tables before.
+  Journal journal;
+  for (size_t i = 0; i < changes.size(); i++) {
+    if (is_add(changes[i])) journal.absent(key_of(changes[i]));
+    else if (uint32_t old = plan.aux[i]) journal.entry(key_of(changes[i]), plan.olds[old - 1]);
+  }
+  PoliteSignalsWait polite;
+  journal.pin(impl_->dir);
   // Writes go in order; runs of additions to one map go as batch map
   // operations (their counter slots zeroed first: a new entry counts from 0).
   Writer writer(*impl_, changes, plan);
@@ -139,14 +165,22 @@ void Instance::apply(const std::vector<Change>& changes) {
       done = end;
     }
   } catch (const WriteFailed& f) {
-    for (size_t k = done + f.written; k-- > 0;) writer.undo(k);
+    size_t failed = Journal::roll_back(impl_->dir, impl_->fd);
+    int err = errno;
     drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
+    if (failed)
+      throw Error("writing the tables failed (" + errstr(f.err) + "), and undoing it failed for " +
+                  std::to_string(failed) + " entries (" + errstr(err) +
+                  "): the tables are changed in part; the journal stays in " + impl_->dir +
+                  " and the next change rolls it back");
+    detail::sync_local(*impl_);
     throw Error("writing the tables failed, nothing changed: " + errstr(f.err));
   }
+  Journal::commit(impl_->dir);
   // cached forwarding answers say whether their destination is a SID
-  if (!changes.empty()) drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
+  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
   // an entry may have taken a local address's place, or left it
-  sync_local();
+  detail::sync_local(*impl_);
 }
 
 // Single changes: a batch of one, refused with its plain message.

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include <set>
 
 #include "instance_impl.hpp"
+#include "journal.hpp"
 #include "netdev.hpp"
 #include "srv6/netns.hpp"
 
@@ -30,9 +32,6 @@ using namespace detail;
 namespace {
 
 constexpr const char* kBpffs = "/sys/fs/bpf";
-// The TC filter's identity on clsact ingress, so detach finds ours.
-constexpr uint32_t kTcHandle = 0x5336;  // "S6"
-constexpr uint32_t kTcPriority = 1;
 
 // libbpf and libxdp print to stderr by default; keep their last line for
 // our error messages instead, and print everything with SRV6_DEBUG set.
@@ -211,31 +210,134 @@ void Instance::Impl::load() {
 }
 
 void Instance::Impl::open_maps() {
-  bool pinned = true;
-  for (auto* n : kMapNames) pinned = pinned && access((dir + "/" + n).c_str(), F_OK) == 0;
-  if (!pinned) load();
+  std::string missing;
+  for (auto* n : kMapNames)
+    if (access((dir + "/" + n).c_str(), F_OK) != 0) missing += std::string(missing.empty() ? "" : ", ") + n;
+  if (!missing.empty())
+    throw Error("instance '" + name + "' (" + dir + ") is missing its pins " + missing +
+                ": moved or deleted, while its datapath may still run on them; `srv6ctl instance del " +
+                name + "` removes what is left");
   for (size_t i = 0; i < std::size(kMapNames); i++) {
     fd[i] = bpf_obj_get((dir + "/" + kMapNames[i]).c_str());
     if (fd[i] < 0) throw Error(dir + "/" + kMapNames[i] + ": " + errstr(errno));
   }
 }
 
-std::string Instance::pin_dir_for(const std::string& name) {
-  check_name(name);
-  return std::string(kBpffs) + "/srv6/net" + std::to_string(current_netns_inode()) + "/" + name;
+void Instance::Impl::create() {
+  namespace fs = std::filesystem;
+  fs::path final_dir(dir), ns = final_dir.parent_path();
+  // under the namespace's lock: a staging directory left here is a dead creator's
+  std::string prefix = "new~" + name + "~";  // bpffs refuses dotted names
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(ns, ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) fs::remove_all(e.path(), ec);
+  auto orphans = Instance::orphaned_devices();
+  if (!orphans.empty()) {
+    std::string devs;
+    for (const auto& d : orphans) devs += (devs.empty() ? "" : ", ") + d;
+    throw Error("cannot make instance '" + name + "': " + devs +
+                " run an srv6 datapath whose instance's pins are gone (moved or deleted); "
+                "`srv6ctl detach DEV` takes it off");
+  }
+  std::string staging = ns / (prefix + std::to_string(getpid()));
+  fs::create_directory(staging, ec);
+  if (ec) throw Error("cannot create " + staging + ": " + ec.message());
+  dir = staging;
+  try {
+    load();
+    if (renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, final_dir.c_str(), RENAME_NOREPLACE))
+      throw Error("cannot move " + staging + " to " + final_dir.string() + ": " + std::strerror(errno));
+  } catch (...) {
+    skel.reset();
+    fs::remove_all(staging, ec);
+    dir = final_dir;
+    throw;
+  }
+  dir = final_dir;
 }
 
-Instance Instance::open(const std::string& name, const Options& opts) {
+void Instance::Impl::lock() {
+  if (lock_depth++ > 0) return;
+  try {
+    held = std::make_unique<DirLock>(dir, "instance '" + name + "'");
+    if (!held->still_there()) throw Error("instance '" + name + "' was deleted while this waited for it");
+    if (Journal::pending(dir)) recover();
+  } catch (...) {
+    held.reset();
+    lock_depth--;
+    throw;
+  }
+}
+
+void Instance::Impl::unlock() {
+  if (--lock_depth == 0) held.reset();
+}
+
+void Instance::Impl::recover() {
+  size_t failed = Journal::roll_back(dir, fd);
+  drop_fwd_cache(fd[FWD_CLOCK]);
+  if (failed)
+    throw Error("a batch interrupted earlier left " + std::to_string(failed) +
+                " entries that cannot be put back (" + errstr(errno) + "); its journal stays in " + dir +
+                " and the next change tries again");
+  // the rollback may have taken out entries that stood on a local address
+  detail::sync_local(*this);
+}
+
+std::string Instance::pin_dir_for(const std::string& name) {
+  check_name(name);
+  return current_ns_dir(false) + "/" + name;
+}
+
+namespace {
+
+std::unique_ptr<Instance::Impl> new_impl(const std::string& name, const InstanceOptions& opts) {
   install_printers();
-  auto impl = std::make_unique<Impl>();
+  check_name(name);
+  check_bpffs();
+  collect_garbage();
+  auto impl = std::make_unique<Instance::Impl>();
   impl->name = name;
   impl->opts = opts;
-  impl->dir = pin_dir_for(name);
-  check_bpffs();
-  std::error_code ec;
-  std::filesystem::create_directories(impl->dir, ec);
-  if (ec) throw Error("cannot create " + impl->dir + ": " + ec.message());
+  return impl;
+}
+
+std::string no_instance(const std::string& name, const std::string& dir) {
+  return "no instance '" + name + "' in this network namespace (" + dir +
+         "); `srv6ctl instance list` shows those there are";
+}
+
+}  // namespace
+
+Instance Instance::open(const std::string& name, const Options& opts) {
+  auto impl = new_impl(name, opts);
+  // the namespace's directory may go (its last instance deleted) while
+  // this waits for its lock: then make it again
+  for (int tries = 0; !std::filesystem::exists(impl->dir = pin_dir_for(name)); tries++) {
+    std::string ns = current_ns_dir(true);
+    try {
+      DirLock lock(ns, "the instances of this network namespace");
+      if (!lock.still_there()) continue;
+      if (!std::filesystem::exists(impl->dir)) impl->create();
+    } catch (const Error&) {
+      if (tries >= 3 || std::filesystem::exists(ns)) throw;
+    }
+  }
   impl->open_maps();
+  if (Journal::pending(impl->dir)) {
+    Locked l(*impl);  // rolls back what a dead writer left
+  }
+  return Instance(std::move(impl));
+}
+
+Instance Instance::open_existing(const std::string& name) {
+  auto impl = new_impl(name, {});
+  impl->dir = pin_dir_for(name);
+  if (!std::filesystem::exists(impl->dir)) throw Error(no_instance(name, impl->dir));
+  impl->open_maps();
+  if (Journal::pending(impl->dir)) {
+    Locked l(*impl);
+  }
   return Instance(std::move(impl));
 }
 
@@ -284,6 +386,7 @@ int Instance::ports_watch_prog_fd() {
 int Instance::ports_fd() const { return impl_->fd[Impl::PORTS]; }
 
 void Instance::refresh_ports() {
+  Locked l(*impl_);
   int fd = impl_->fd[Impl::PORTS];
   for (const PortInfo& p : ports()) {
     if (p.flags & SRV6_PORT_TX_FIXED) continue;
@@ -295,128 +398,6 @@ void Instance::refresh_ports() {
       bpf_map_update_elem(fd, &p.ifindex, &now, BPF_EXIST);
   }
   drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
-}
-
-uint32_t ifindex_of(const std::string& dev) {
-  unsigned idx = if_nametoindex(dev.c_str());
-  if (!idx) throw Error("device " + dev + " not found");
-  return idx;
-}
-
-std::string ifname_of(uint32_t ifindex) {
-  char buf[IF_NAMESIZE] = {};
-  if (!if_indextoname(ifindex, buf)) return "if" + std::to_string(ifindex);
-  return buf;
-}
-
-namespace {
-
-void tc_attach(int ifindex, int prog_fd, const std::string& dev) {
-  DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-  int err = bpf_tc_hook_create(&hook);
-  if (err && err != -EEXIST) throw Error(dev + ": cannot create clsact: " + errstr(err));
-  DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE,
-                      .handle = kTcHandle, .priority = kTcPriority);
-  err = bpf_tc_attach(&hook, &opts);
-  if (err) throw Error(dev + ": cannot attach TC program: " + errstr(err));
-}
-
-// True when our TC filter was there.
-bool tc_detach(int ifindex) {
-  DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-  DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
-  return bpf_tc_detach(&hook, &opts) == 0;
-}
-
-bool is_ours(const xdp_program* p) {
-  const char* n = p ? xdp_program__name(p) : nullptr;
-  return n && std::strcmp(n, "srv6_xdp") == 0;
-}
-
-// Detaches our XDP program, alone or inside libxdp's dispatcher.
-bool xdp_detach(int ifindex) {
-  xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(ifindex);
-  if (libxdp_get_error(mp)) return false;
-  bool done = false;
-  if (xdp_multiprog__is_legacy(mp)) {
-    if (is_ours(xdp_multiprog__main_prog(mp))) done = xdp_multiprog__detach(mp) == 0;
-  } else {
-    for (xdp_program* p = xdp_multiprog__next_prog(nullptr, mp); p;
-         p = xdp_multiprog__next_prog(p, mp)) {
-      if (is_ours(p)) {
-        done = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0) == 0;
-        break;
-      }
-    }
-  }
-  xdp_multiprog__close(mp);
-  return done;
-}
-
-}  // namespace
-
-namespace {
-
-// The datapath's view of an attached device (enum srv6_port_flags).
-uint32_t port_flags(const std::string& dev, uint32_t ifindex, Hook hook, bool native, Egress egress) {
-  uint32_t f = 0;
-  if (hook == Hook::Xdp) {
-    f |= SRV6_PORT_XDP;
-    if (!native) f |= SRV6_PORT_XDP_GENERIC;
-    // these drivers run native XDP on the skbs their peer sends, whose
-    // checksums may be left to offload (bpf/csum.h)
-    std::string drv = driver_of(dev);
-    if (native && (drv == "veth" || drv == "tun")) f |= SRV6_PORT_RX_PARTIAL;
-  }
-  if (egress != Egress::Auto) f |= SRV6_PORT_TX_FIXED;
-  if (egress == Egress::Xdp || (egress == Egress::Auto && takes_xdp_frames(ifindex)))
-    f |= SRV6_PORT_TX_XDP;
-  return f;
-}
-
-}  // namespace
-
-void Instance::attach(const std::string& dev, Hook hook, XdpMode mode, Egress egress) {
-  uint32_t ifindex = ifindex_of(dev);
-  impl_->load();
-  bool native = false;
-  if (hook == Hook::Tc) {
-    tc_attach(ifindex, tc_prog_fd(), dev);
-  } else {
-    // TC first: from the moment XDP runs, it hands packets it cannot finish
-    // to the TC program.
-    tc_attach(ifindex, tc_prog_fd(), dev);
-    // libxdp takes ownership of the fd it is given and closes it
-    xdp_program* prog = xdp_program__from_fd(fcntl(xdp_prog_fd(), F_DUPFD_CLOEXEC, 0));
-    if (libxdp_get_error(prog)) {
-      tc_detach(ifindex);
-      throw Error(dev + ": cannot use XDP program: " + errstr(libxdp_get_error(prog)));
-    }
-    xdp_detach(ifindex);  // replace an earlier instance of ours
-    int err = -EINVAL;
-    if (mode != XdpMode::Generic) err = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
-    native = !err;
-    if (err && mode != XdpMode::Native) err = xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
-    xdp_program__close(prog);
-    if (err) {
-      tc_detach(ifindex);
-      throw Error(dev + ": cannot attach XDP program: " + errstr(err));
-    }
-  }
-  srv6_port port{port_flags(dev, ifindex, hook, native, egress)};
-  if (bpf_map_update_elem(impl_->fd[Impl::PORTS], &ifindex, &port, BPF_ANY))
-    throw Error(dev + ": cannot record the device: " + errstr(errno));
-  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);  // cached answers say which egress takes XDP frames
-  sync_local();
-}
-
-void Instance::detach(const std::string& dev) {
-  uint32_t ifindex = ifindex_of(dev);
-  bool xdp = xdp_detach(ifindex);
-  bool tc = tc_detach(ifindex);
-  bpf_map_delete_elem(impl_->fd[Impl::PORTS], &ifindex);
-  drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
-  if (!xdp && !tc) throw Error(dev + ": no srv6 program attached");
 }
 
 std::vector<PortInfo> Instance::ports() const {
@@ -506,6 +487,7 @@ FwdCacheStats Instance::fwd_cache() const {
 }
 
 void Instance::reset_stats() {
+  Locked l(*impl_);
   std::vector<uint64_t> zero(libbpf_num_possible_cpus());
   for (uint32_t i = 0; i < SRV6_FWD_STAT__MAX; i++)
     bpf_map_update_elem(impl_->fd[Impl::FWD_STATS], &i, zero.data(), BPF_ANY);
@@ -524,11 +506,63 @@ void Instance::reset_stats() {
 }
 
 void Instance::destroy() {
+  std::string ns = std::filesystem::path(impl_->dir).parent_path();
+  {
+    Locked l(*impl_);
+    // a datapath left on a device would run on unpinned maps
+    detach_all(*impl_);
+    remove_pins(impl_->dir);
+  }
+  // the namespace's directory (and its anchor) goes with its last instance
   std::error_code ec;
-  for (auto* n : kMapNames) std::filesystem::remove(impl_->dir + "/" + n, ec);
-  std::filesystem::remove(impl_->dir, ec);
-  // the namespace's directory goes when its last instance does
-  std::filesystem::remove(std::filesystem::path(impl_->dir).parent_path(), ec);
+  if (!std::filesystem::exists(ns, ec)) return;
+  DirLock lock(ns, "the instances of this network namespace");
+  auto left = entries(ns);
+  if (lock.still_there() && left.size() == 1 && left[0] == "anchor") remove_pins(ns);
 }
+
+std::vector<InstanceListing> Instance::list() {
+  install_printers();
+  check_bpffs();
+  collect_garbage();
+  std::vector<InstanceListing> out;
+  std::string here = current_ns_dir(false);
+  for (const auto& nsname : entries(kPinRoot)) {
+    std::string ns = std::string(kPinRoot) + "/" + nsname;
+    if (nsname.rfind("ns", 0) != 0) continue;
+    NsState state = ns_state(ns);
+    for (const auto& name : entries(ns)) {
+      if (name == "anchor") continue;
+      InstanceListing l;
+      l.name = name;
+      l.dir = ns + "/" + name;
+      l.here = ns == here;
+      l.ns_alive = state != NsState::Gone;
+      l.journal = Journal::pending(l.dir);
+      int fds[std::size(kMapNames)];
+      for (size_t i = 0; i < std::size(kMapNames); i++) {
+        fds[i] = bpf_obj_get((l.dir + "/" + kMapNames[i]).c_str());
+        if (fds[i] < 0) l.missing += std::string(l.missing.empty() ? "" : ",") + kMapNames[i];
+      }
+      auto count = [&](int fd, auto key, auto entry, auto& n) {
+        if (fd < 0) return;
+        for_each_key<decltype(key)>(fd, [&](const auto& k) {
+          decltype(entry) e{};
+          if (!bpf_map_lookup_elem(fd, &k, &e) && !is_local_entry(e)) n++;
+        });
+      };
+      count(fds[Impl::SIDS], srv6_sid_key{}, srv6_sid_entry{}, l.sids);
+      count(fds[Impl::POL4], srv6_policy4_key{}, srv6_policy_entry{}, l.policies);
+      count(fds[Impl::POL6], srv6_policy6_key{}, srv6_policy_entry{}, l.policies);
+      if (fds[Impl::PORTS] >= 0) for_each_key<uint32_t>(fds[Impl::PORTS], [&](uint32_t i) { l.ports.push_back(i); });
+      for (int fd : fds)
+        if (fd >= 0) ::close(fd);
+      out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
+void Instance::set_wait_notice(std::function<void(const std::string&)> f) { detail::set_wait_notice(std::move(f)); }
 
 }  // namespace srv6

@@ -12,6 +12,7 @@
 
 #include "srv6/instance.hpp"
 #include "srv6_dp.skel.h"
+#include "store.hpp"
 
 namespace srv6 {
 namespace detail {
@@ -56,6 +57,11 @@ void for_each_key(int fd, F&& f) {
   }
 }
 
+// Puts the router's own addresses into the tries (local.cpp); under the lock.
+void sync_local(Instance::Impl& impl);
+// Takes the instance's programs off every device it holds (attach.cpp).
+void detach_all(Instance::Impl& impl);
+
 struct ClosedSkel {
   void operator()(srv6_dp* s) const { srv6_dp__destroy(s); }
 };
@@ -69,6 +75,10 @@ struct Instance::Impl {
   int fd[std::size(detail::kMapNames)];
   enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, PORTS, CHAIN_XDP, CHAIN_TC, FWD_CLOCK, FWD_STATS, TC_SLOW, LOCALS };
   Impl() { std::fill(std::begin(fd), std::end(fd), -1); }
+  // The instance lock (store.hpp), held while the tables or the
+  // attachments change; re-entrant within one Instance.
+  std::unique_ptr<detail::DirLock> held;
+  int lock_depth = 0;
 
   ~Impl() {
     for (int f : fd)
@@ -78,7 +88,27 @@ struct Instance::Impl {
   // Loads the object; libbpf reuses the maps pinned under dir, or creates
   // and pins them. Programs live while the skeleton does or while attached.
   void load();
+  // Opens the pinned maps; Error naming those that are missing.
   void open_maps();
+  // Makes the instance's pins in a hidden directory and renames it into
+  // place: another process sees all of them or none. Under the namespace
+  // directory's lock.
+  void create();
+  // Takes the lock (waiting, and saying so, while another writer holds
+  // it) and rolls back a batch a dead writer left.
+  void lock();
+  void unlock();
+  // Rolls back a journal a dead writer left (journal.hpp).
+  void recover();
+};
+
+// Holds the instance lock for a scope.
+struct Locked {
+  explicit Locked(Instance::Impl& i) : impl(i) { impl.lock(); }
+  ~Locked() { impl.unlock(); }
+  Locked(const Locked&) = delete;
+  Locked& operator=(const Locked&) = delete;
+  Instance::Impl& impl;
 };
 
 }  // namespace srv6

@@ -137,7 +137,11 @@ bool own_entry(const Place& p) {
 
 }  // namespace
 
-void Instance::sync_local() {
+namespace detail {
+
+void sync_local(Instance::Impl& impl) {
+  auto* impl_ = &impl;
+  using Impl = Instance::Impl;
   std::vector<LocalKey> routes = local_routes();
   std::map<LocalKey, uint32_t, KeyLess> want, have;
   for (const auto& k : routes) want[k] = 0;
@@ -196,6 +200,13 @@ void Instance::sync_local() {
   }
   // cached answers say whether their destination is one of our SIDs
   if (changed) drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
+}
+
+}  // namespace detail
+
+void Instance::sync_local() {
+  Locked l(*impl_);
+  detail::sync_local(*impl_);
 }
 
 }  // namespace srv6

@@ -106,19 +106,24 @@ std::optional<NetdevFamily> netdev_family() {
   return f;
 }
 
-bool takes_xdp_frames(uint32_t ifindex) {
+std::optional<uint64_t> xdp_features(uint32_t ifindex) {
   static const std::optional<NetdevFamily> family = netdev_family();
-  if (!family) return false;
-  uint64_t features = 0;
+  if (!family) return std::nullopt;
+  std::optional<uint64_t> features;
   bool ok = genl_request(
       family->id, SRV6_NETDEV_CMD_DEV_GET, SRV6_NETDEV_A_DEV_IFINDEX, &ifindex, sizeof ifindex,
       [](const nlattr* a, void* d) {
         if (mnl_attr_get_type(a) == SRV6_NETDEV_A_DEV_XDP_FEATURES)
-          *static_cast<uint64_t*>(d) = mnl_attr_get_u64(a);
+          *static_cast<std::optional<uint64_t>*>(d) = mnl_attr_get_u64(a);
         return MNL_CB_OK;
       },
       &features);
-  return ok && (features & SRV6_NETDEV_XDP_ACT_NDO_XMIT);
+  return ok ? features : std::nullopt;
+}
+
+bool takes_xdp_frames(uint32_t ifindex) {
+  auto f = xdp_features(ifindex);
+  return f && (*f & SRV6_NETDEV_XDP_ACT_NDO_XMIT);
 }
 
 }  // namespace srv6::detail

@@ -20,6 +20,9 @@ struct NetdevFamily {
 // nullopt on a kernel without it (before 6.3).
 std::optional<NetdevFamily> netdev_family();
 
+// The device's xdp-features (enum netdev_xdp_act); nullopt when the kernel
+// does not say.
+std::optional<uint64_t> xdp_features(uint32_t ifindex);
 // Whether the device takes XDP frames (xdp-features has NDO_XMIT); false
 // when the kernel does not say.
 bool takes_xdp_frames(uint32_t ifindex);

@@ -1,6 +1,7 @@
 // srv6ctl: parses the command line (parse.cpp), then runs it against the
 // datapath instance of the chosen network namespace.
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -177,12 +178,52 @@ void show_ports(const std::vector<PortInfo>& ports, bool watched, bool as_json) 
   print_table({"DEV", "HOOK", "EGRESS", "WHY", "RX CHECKSUMS"}, rows);
 }
 
+// instance list: every instance of every namespace.
+void show_instances(bool as_json) {
+  json out = json::array();
+  std::vector<Row> rows;
+  for (const auto& l : Instance::list()) {
+    std::string ns = std::filesystem::path(l.dir).parent_path().filename();
+    std::string where = l.here ? "this (" + ns + ")" : l.ns_alive ? ns : ns + " (gone)";
+    std::string state = !l.missing.empty() ? "missing pins: " + l.missing
+                        : l.journal        ? "a batch was interrupted: the next change rolls it back"
+                                           : "ok";
+    std::string devs;
+    for (uint32_t i : l.ports) devs += (devs.empty() ? "" : ",") + (l.here ? oif_display(i) : std::to_string(i));
+    if (as_json) {
+      json j = {{"name", l.name}, {"dir", l.dir}, {"netns", ns}, {"this_netns", l.here},
+                {"netns_alive", l.ns_alive}, {"state", state}, {"sids", l.sids},
+                {"policies", l.policies}, {"devices", json::array()}};
+      for (uint32_t i : l.ports) j["devices"].push_back(l.here ? json(oif_display(i)) : json(i));
+      out.push_back(j);
+      continue;
+    }
+    rows.push_back({l.name, where, std::to_string(l.sids), std::to_string(l.policies), devs, state});
+  }
+  if (as_json) {
+    std::cout << out.dump() << "\n";
+    return;
+  }
+  print_table({"NAME", "NETNS", "SIDS", "POLICIES", "DEVICES", "STATE"}, rows);
+}
+
+// Commands that make the instance when it does not exist yet; every other
+// one needs it to exist (a reading command never makes one).
+bool makes_instance(const cli::Action& a) {
+  return std::holds_alternative<cli::Attach>(a) || std::holds_alternative<cli::SidAdd>(a) ||
+         std::holds_alternative<cli::PolicyAdd>(a) || std::holds_alternative<cli::Batch>(a) ||
+         std::holds_alternative<cli::InstanceAdd>(a);
+}
+
 // Runs one parsed command against the instance.
 struct Executor {
   Instance& inst;
   const cli::Globals& g;
 
   void operator()(const cli::Help&) { std::cout << cli::usage(); }
+  void operator()(const cli::InstanceList&) {}
+  void operator()(const cli::InstanceAdd&) {}
+  void operator()(const cli::InstanceDel&) { inst.destroy(); }
   void operator()(const cli::Attach& a) { inst.attach(a.dev, a.hook, a.mode, a.egress); }
   void operator()(const cli::LinkShow&) { show_ports(inst.ports(), inst.fwd_cache().watched, g.json); }
   void operator()(const cli::Detach& d) { inst.detach(d.dev); }
@@ -291,10 +332,38 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    // Enter the namespace first: the instance is keyed by its inode.
+    // Enter the namespace first: the instances are keyed by its cookie.
     if (!cmd.globals.netns.empty()) enter_netns(cmd.globals.netns);
-    Instance inst = Instance::open(cmd.globals.instance, {cmd.globals.capacity, cmd.globals.capacity});
-    std::visit(Executor{inst, cmd.globals}, cmd.action);
+    Instance::set_wait_notice([](const std::string& m) { std::cerr << "srv6ctl: " << m << "\n"; });
+    const cli::Action& a = cmd.action;
+    std::string name = cmd.globals.instance;
+    if (auto* add = std::get_if<cli::InstanceAdd>(&a)) {
+      name = add->name;
+      if (std::filesystem::exists(Instance::pin_dir_for(name)))
+        throw Error("instance '" + name + "' exists (" + Instance::pin_dir_for(name) + ")");
+    }
+    if (auto* del = std::get_if<cli::InstanceDel>(&a)) {
+      if (del->name.empty()) {  // --all: every instance of this namespace
+        for (const auto& l : Instance::list())
+          if (l.here) Instance::open_existing(l.name).destroy();
+        return 0;
+      }
+      name = del->name;
+    }
+    if (std::holds_alternative<cli::InstanceList>(a)) {
+      show_instances(cmd.globals.json);
+      return 0;
+    }
+    if (auto* d = std::get_if<cli::Detach>(&a);
+        d && !std::filesystem::exists(Instance::pin_dir_for(name))) {
+      // no instance: a datapath whose instance's pins are gone may be there
+      Instance::detach_orphan(d->dev);
+      std::cerr << "srv6ctl: " << d->dev << ": took off a datapath whose instance's pins were gone\n";
+      return 0;
+    }
+    Instance inst = makes_instance(a) ? Instance::open(name, {cmd.globals.capacity, cmd.globals.capacity})
+                                      : Instance::open_existing(name);
+    std::visit(Executor{inst, cmd.globals}, a);
   } catch (const std::exception& e) {
     std::cerr << "srv6ctl: " << e.what() << "\n";
     return 1;

@@ -239,6 +239,26 @@ Action parse_link_show(Tokens& t) {
 
 Action parse_help(Tokens&) { return Help{}; }
 
+Action parse_instance_list(Tokens& t) {
+  t.expect_end();
+  return InstanceList{};
+}
+
+// The name is checked where it is used (Instance): one rule, one message.
+Action parse_instance_add(Tokens& t) {
+  if (t.done()) throw Error("needs a NAME");
+  InstanceAdd a{std::string(t.next())};
+  t.expect_end();
+  return a;
+}
+
+Action parse_instance_del(Tokens& t) {
+  if (t.done()) throw Error("needs a NAME, or --all");
+  std::string_view n = t.next();
+  t.expect_end();
+  return InstanceDel{n == "--all" ? std::string() : std::string(n)};
+}
+
 using Parser = Action (*)(Tokens&);
 struct Sub {
   std::string_view name;
@@ -248,6 +268,9 @@ struct Sub {
 constexpr Sub sid_subs[] = {{"add", parse_sid_add},   {"del", parse_sid_del},  {"delete", parse_sid_del},
                             {"show", parse_sid_show}, {"list", parse_sid_show}, {"help", parse_help}};
 constexpr Sub link_subs[] = {{"show", parse_link_show}, {"list", parse_link_show}, {"help", parse_help}};
+constexpr Sub instance_subs[] = {{"list", parse_instance_list}, {"show", parse_instance_list},
+                                 {"add", parse_instance_add},   {"del", parse_instance_del},
+                                 {"delete", parse_instance_del}, {"help", parse_help}};
 constexpr Sub policy_subs[] = {{"add", parse_policy_add},   {"del", parse_policy_del},
                                {"delete", parse_policy_del}, {"show", parse_policy_show},
                                {"list", parse_policy_show},  {"help", parse_help}};
@@ -276,6 +299,7 @@ Action parse_command(Tokens& t) {
   if (name == "sid") return parse_object("sid", sid_subs, t);
   if (name == "policy") return parse_object("policy", policy_subs, t);
   if (name == "link") return parse_object("link", link_subs, t);
+  if (name == "instance") return parse_object("instance", instance_subs, t);
   if (name == "attach") return run(name, {}, parse_attach, t);
   if (name == "detach") return run(name, {}, parse_detach, t);
   if (name == "stats") return run(name, {}, parse_stats, t);
@@ -403,6 +427,9 @@ const char* usage() {
          "  policy del PREFIX\n"
          "  policy show\n"
          "  stats [reset]\n"
+         "  instance list                (every instance, in every network namespace)\n"
+         "  instance add NAME            (tables sized by --capacity)\n"
+         "  instance del NAME|--all      (detaches its devices, removes its tables)\n"
          "  help\n";
 }
 

@@ -56,13 +56,22 @@ struct LinkShow {};
 struct Stats {
   bool reset = false;
 };
+// instance list | add NAME | del NAME|--all
+struct InstanceList {};
+struct InstanceAdd {
+  std::string name;
+};
+struct InstanceDel {
+  std::string name;  // empty: --all, every instance of the namespace
+};
 // -b FILE: sid/policy add/del commands, one a line, applied all or nothing.
 struct Batch {
   std::string file;  // "-" for standard input
 };
 
 using Action = std::variant<Help, Attach, Detach, SidAdd, SidDel, SidShow, PolicyAdd,
-                            PolicyDel, PolicyShow, LinkShow, Stats, Batch>;
+                            PolicyDel, PolicyShow, LinkShow, Stats, Batch, InstanceList, InstanceAdd,
+                            InstanceDel>;
 
 struct Command {
   Globals globals;

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, args)) return 2;
   try {
     if (!args.netns.empty()) srv6::enter_netns(args.netns);
+    srv6::Instance::set_wait_notice([](const std::string& m) { std::fprintf(stderr, "srv6d: %s\n", m.c_str()); });
     auto inst = srv6::Instance::open(args.instance);
     srv6::FibWatch watch(inst);
 

@@ -1,10 +1,11 @@
 // One datapath instance: its pinned maps under
-// /sys/fs/bpf/srv6/net<netns inode>/<name>/, its programs and attachments.
+// /sys/fs/bpf/srv6/ns<netns cookie>/<name>/, its programs and attachments.
 // srv6ctl, srv6d and the tests all drive the datapath through this class.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,16 +77,39 @@ struct InstanceOptions {
   uint32_t sids = 0, policies = 0;
 };
 
+// An instance as instance list shows it, in any network namespace.
+struct InstanceListing {
+  std::string name, dir;
+  bool here = false;       // in the caller's network namespace
+  bool ns_alive = true;    // its namespace exists (false: collected soon)
+  std::string missing;     // pins that are gone, comma separated
+  bool journal = false;    // a batch was interrupted: the next change rolls it back
+  size_t sids = 0, policies = 0;
+  std::vector<uint32_t> ports;  // ifindexes in its namespace
+};
+
 class Instance {
  public:
   using Options = InstanceOptions;
 
   // Opens the instance of this network namespace, creating and pinning its
   // maps on first use (with opts' sizes; an existing instance keeps its own).
-  // bpffs must be mounted.
+  // Creation is atomic (every pin or none) and refused while a device runs
+  // a datapath whose instance's pins are gone. bpffs must be mounted.
   static Instance open(const std::string& name = "default", const Options& opts = {});
-  // Root of the pins, e.g. /sys/fs/bpf/srv6/net4026531840/default.
+  // Opens an instance that exists; Error when it does not (nothing made).
+  static Instance open_existing(const std::string& name = "default");
+  // Root of the pins, e.g. /sys/fs/bpf/srv6/ns4096/default.
   static std::string pin_dir_for(const std::string& name);
+  // Every instance, in every network namespace (after collecting those of
+  // namespaces that are gone).
+  static std::vector<InstanceListing> list();
+  // Devices of this namespace running a datapath whose instance's pins
+  // are gone, and taking such a datapath off a device.
+  static std::vector<std::string> orphaned_devices();
+  static void detach_orphan(const std::string& dev);
+  // Where a change that waits for another writer says so (nothing by default).
+  static void set_wait_notice(std::function<void(const std::string&)> f);
 
   Instance(Instance&&) noexcept;
   Instance& operator=(Instance&&) noexcept;
@@ -97,6 +121,9 @@ class Instance {
   // Attach to a device. XDP also installs the TC ingress program, which
   // finishes what XDP hands to the kernel. egress: whether XDP may redirect
   // to the device; packets to it otherwise leave through the TC/skb path.
+  // A device another instance holds is refused; a program already there is
+  // replaced atomically, and a failed attach leaves the previous one as it
+  // was. Detach refuses a device that is not this instance's.
   void attach(const std::string& dev, Hook hook, XdpMode mode = XdpMode::Auto,
               Egress egress = Egress::Auto);
   void detach(const std::string& dev);
@@ -105,7 +132,8 @@ class Instance {
   // Applies every change, in order, or none: an invalid config, a
   // duplicate, a missing entry or a full table refuses the whole batch
   // (BatchError naming the change) before anything is written, and a write
-  // that fails midway is rolled back.
+  // that fails midway is rolled back. Under the instance lock; a journal
+  // makes it all or nothing even when the process is killed midway.
   void apply(const std::vector<Change>& changes);
   // Capacity of the SID and policy tables.
   uint32_t sid_capacity() const;
@@ -143,7 +171,7 @@ class Instance {
   // every change of the local table.
   void sync_local();
 
-  // Unpins every map of this instance (the next open starts empty).
+  // Detaches its devices and unpins every map (the next open starts empty).
   void destroy();
 
   struct Impl;  // opaque: the loader's sources share it (instance_impl.hpp)

@@ -7,8 +7,11 @@
 
 namespace srv6 {
 
-// Inode of the calling thread's network namespace: the instance identity.
+// Inode of the calling thread's network namespace (the kernel reuses these).
 uint64_t current_netns_inode();
+// Cookie of the calling thread's network namespace (SO_NETNS_COOKIE): never
+// reused while the system runs, so it keys the instances.
+uint64_t current_netns_cookie();
 // Enters /run/netns/NAME (or a path if NAME contains '/'). Throws Error.
 void enter_netns(const std::string& name);
 
