@@ -6,7 +6,7 @@ SRV6CTL=$1
 NS=srv6batch-$$
 TMP=$(mktemp -d)
 cleanup() {
-	ino=$(stat -L -c %i "/run/netns/$NS" 2>/dev/null) && rm -rf "/sys/fs/bpf/srv6/net$ino"
+	"$SRV6CTL" -n "$NS" instance del --all 2>/dev/null || true
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$TMP"
 }
@@ -92,7 +92,7 @@ grep -q "cannot read $TMP/nonexistent" "$TMP/err" || fail "missing file: $(cat "
 # A full table: the line that does not fit is named. Then batches larger
 # than one batch map operation (4096), in and out.
 NS2=$NS-cap
-cleanup2() { ino=$(stat -L -c %i "/run/netns/$NS2" 2>/dev/null) && rm -rf "/sys/fs/bpf/srv6/net$ino"; ip netns del "$NS2" 2>/dev/null || true; cleanup; }
+cleanup2() { "$SRV6CTL" -n "$NS2" instance del --all 2>/dev/null || true; ip netns del "$NS2" 2>/dev/null || true; cleanup; }
 trap cleanup2 EXIT
 ip netns add "$NS2"
 "$SRV6CTL" -n "$NS2" --capacity 6000 sid add fc00:ffff::1 action End

@@ -63,9 +63,7 @@ def remove_stale():
         m = NS_RE.match(ns)
         if not m or os.path.exists(f"/proc/{m.group(1)}"):
             continue
-        if m.group(2) == "dut":
-            sh("rm", "-rf", f"/sys/fs/bpf/srv6/net{os.stat('/run/netns/' + ns).st_ino}",
-               check=False)
+        # its pins go with the namespace: srv6ctl collects those of dead ones
         sh("ip", "netns", "del", ns, check=False)
 
 
@@ -85,7 +83,6 @@ class Side:
         self.srv6d = srv6d              # keeps the forwarding cache on
         self.daemon = None
         self.ns = {k: f"{prefix}{k}" for k in ("src", "dut", "s0", "s1")}
-        self.pin_dir = None
 
     def nsx(self, role, *args, check=True):
         return sh("ip", "-n", self.ns[role], *args, check=check)
@@ -165,8 +162,6 @@ class Side:
         return sh(self.srv6ctl, "-n", self.ns["dut"], *args)
 
     def configure_ours(self):
-        ino = os.stat(f"/run/netns/{self.ns['dut']}").st_ino
-        self.pin_dir = f"/sys/fs/bpf/srv6/net{ino}"
         for dev in ("d-src", "d-s0", "d-s1"):
             self.ctl("attach", dev, self.variant)
         for sid, _, oargs in SIDS.values():
@@ -190,9 +185,6 @@ class Side:
         if self.srv6ctl and self.variant != "kernel":
             for dev in ("d-src", "d-s0", "d-s1"):
                 sh(self.srv6ctl, "-n", self.ns["dut"], "detach", dev, check=False)
-        if self.pin_dir is None and os.path.exists(f"/run/netns/{self.ns['dut']}"):
-            self.pin_dir = f"/sys/fs/bpf/srv6/net{os.stat('/run/netns/' + self.ns['dut']).st_ino}"
-        if self.pin_dir:
-            sh("rm", "-rf", self.pin_dir, check=False)
+            sh(self.srv6ctl, "-n", self.ns["dut"], "instance", "del", "--all", check=False)
         for ns in self.ns.values():
             sh("ip", "netns", "del", ns, check=False)

@@ -170,14 +170,13 @@ topo_srv6ctl_detach() {
 	"$1" -n "$R2" detach r2-r3 || true
 }
 
-# Detach srv6ctl SRV6CTL from R1 and R2 and drop their pinned maps, which
-# live per network namespace under /sys/fs/bpf/srv6/net<inode>.
+# Detach srv6ctl SRV6CTL from R1 and R2 and drop their instances (pinned
+# under /sys/fs/bpf/srv6/ns<netns cookie>).
 topo_srv6ctl_cleanup() {
-	local ns ino
+	local ns
 	topo_srv6ctl_detach "$1" >/dev/null 2>&1 || true
 	for ns in "$R1" "$R2"; do
-		ino=$(stat -L -c %i "/run/netns/$ns" 2>/dev/null) || continue
-		rm -rf "/sys/fs/bpf/srv6/net$ino"
+		[[ -e /run/netns/$ns ]] && "$1" -n "$ns" instance del --all >/dev/null 2>&1 || true
 	done
 }
 

@@ -200,13 +200,10 @@ def pin_napi(dev, cpu):
         sh(["taskset", "-pc", str(cpu), pid], check=False)
         sh(["chrt", "-f", "-p", str(NAPI_PRIO), pid], check=False)
 
-def dut_inode():
-    return os.stat(f"/run/netns/{DUT}").st_ino
-
 def cleanup():
-    # srv6ctl pins maps per namespace inode: remove them with the namespace
-    if os.path.exists(f"/run/netns/{DUT}"):
-        subprocess.run(["rm", "-rf", f"/sys/fs/bpf/srv6/net{dut_inode()}"])
+    # srv6ctl pins maps per namespace: remove its instances with the namespace
+    if os.path.exists(f"/run/netns/{DUT}") and os.path.exists(SRV6CTL):
+        subprocess.run([SRV6CTL, "-n", DUT, "instance", "del", "--all"], stderr=subprocess.DEVNULL)
     for ns in (GEN, DUT, SINK):
         subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
 

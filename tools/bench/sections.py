@@ -107,13 +107,13 @@ def load(srv6ctl, rounds=3):
     try:
         for _ in range(rounds):
             subprocess.run(["ip", "netns", "add", ns], check=True)
-            pins = f"/sys/fs/bpf/srv6/net{os.stat('/run/netns/' + ns).st_ino}"
             try:
-                creates.append(timed([srv6ctl, "-n", ns, "--capacity", "1048576", "stats"]))
+                creates.append(timed([srv6ctl, "-n", ns, "--capacity", "1048576",
+                                      "instance", "add", "default"]))
                 loads.append(timed([srv6ctl, "-n", ns, "-b", path]))
                 shows.append(timed([srv6ctl, "-n", ns, "-j", "sid", "show"]))
             finally:
-                subprocess.run(["rm", "-rf", pins])
+                subprocess.run([srv6ctl, "-n", ns, "instance", "del", "--all"])
                 subprocess.run(["ip", "netns", "del", ns])
     finally:
         os.unlink(path)
@@ -123,7 +123,7 @@ def load(srv6ctl, rounds=3):
     return ["## Loading many SIDs", "",
             "Commands (root; a fresh namespace per round; the file is 10^6 lines",
             "`sid add fc00:X:Y::e action End`, distinct X:Y):", "",
-            "    srv6ctl -n NS --capacity 1048576 stats        # creates the instance with room for 2^20 entries",
+            "    srv6ctl -n NS --capacity 1048576 instance add default   # room for 2^20 entries",
             "    srv6ctl -n NS -b sids-1M.txt                  # all or nothing, batch map operations",
             "    srv6ctl -n NS -j sid show", "",
             f"{rounds} rounds, medians (seconds), {time.strftime('%Y-%m-%d')}:", "",

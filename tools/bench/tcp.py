@@ -176,6 +176,7 @@ def section(srv6ctl, srv6d, rounds, seconds, log):
     finally:
         daemon.terminate()
         daemon.wait()
+        sh([srv6ctl, "-n", NS["r"], "instance", "del", INSTANCE], check=False)
         cleanup()
     cmd = "tools/bench/run.py --sections tcp"
     s = ["## TCP through a router (iperf3)", "",
