@@ -39,11 +39,7 @@ struct Fd {
   Fd& operator=(const Fd&) = delete;
 };
 
-uint32_t map_id(int fd) {
-  bpf_map_info info{};
-  uint32_t len = sizeof info;
-  return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
-}
+uint32_t map_id(int fd) { return fd >= 0 ? map_info(fd).id : 0; }
 
 // Whose a program on a device is.
 struct Owner {
@@ -176,13 +172,12 @@ uint32_t xdp_attach(uint32_t ifindex, int prog_fd, XdpMode mode, const XdpNow& n
   if (mode != XdpMode::Generic && has_native) tries.push_back(XDP_FLAGS_DRV_MODE);
   if (mode != XdpMode::Native) tries.push_back(XDP_FLAGS_SKB_MODE);
   int err = -EINVAL;
-  if (now.prog_id && now.flags == tries.front()) {
-    Fd old(bpf_prog_get_fd_by_id(now.prog_id));
+  Fd old(now.prog_id ? bpf_prog_get_fd_by_id(now.prog_id) : -1);
+  if (old.fd >= 0 && now.flags == tries.front()) {
     LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = old.fd);
     err = bpf_xdp_attach(ifindex, prog_fd, now.flags | XDP_FLAGS_REPLACE, &o);
     if (!err) return now.flags;
   }
-  Fd old(now.prog_id ? bpf_prog_get_fd_by_id(now.prog_id) : -1);
   if (now.prog_id) bpf_xdp_detach(ifindex, now.flags, nullptr);
   for (uint32_t f : tries) {
     err = bpf_xdp_attach(ifindex, prog_fd, f | XDP_FLAGS_UPDATE_IF_NOEXIST, nullptr);

@@ -24,11 +24,6 @@ std::string name_of(const Change& c) {
   return "policy " + format_prefix(std::get<DelPolicy>(c).prefix);
 }
 
-uint32_t max_entries(int fd) {
-  bpf_map_info info{};
-  uint32_t len = sizeof info;
-  return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
-}
 
 // Counter slots: the lowest free ones; slots freed by the batch itself are
 // not reused before it is done.

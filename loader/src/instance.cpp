@@ -348,13 +348,6 @@ Instance::~Instance() = default;
 
 const std::string& Instance::name() const { return impl_->name; }
 
-namespace {
-uint32_t max_entries(int fd) {
-  bpf_map_info info{};
-  uint32_t len = sizeof info;
-  return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
-}
-}  // namespace
 
 // The counter arrays bound the tables (the LPM tries may hold as many).
 uint32_t Instance::sid_capacity() const { return max_entries(impl_->fd[Impl::SID_STATS]); }

@@ -26,6 +26,14 @@ inline constexpr const char* kMapNames[] = {"sids",         "policies4",    "pol
 
 // strerror, plus libbpf's or libxdp's last message when there is one.
 std::string errstr(int err);
+// A map's kernel info (id, max_entries...); zeroed when fd is no map.
+inline bpf_map_info map_info(int fd) {
+  bpf_map_info info{};
+  uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd, &info, &len)) info = {};
+  return info;
+}
+inline uint32_t max_entries(int fd) { return map_info(fd).max_entries; }
 // The prebuilt SRH and outer destination of a policy.
 void build_srh(const PolicyConfig& c, srv6_policy_entry& e);
 void zero_counters(int fd, uint32_t idx);
