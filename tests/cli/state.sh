@@ -70,13 +70,13 @@ dead=$(dir_of "$B")
 ino=$(stat -L -c %i "/run/netns/$B")
 ip netns del "$B"
 reused=0
-for i in $(seq 200); do
+for i in $(seq 600); do
 	ip netns add "$B"
 	if [[ $(stat -L -c %i "/run/netns/$B") == "$ino" ]]; then reused=$i; break; fi
 	ip netns del "$B"
 	sleep 0.05
 done
-[[ $reused != 0 ]] || fail "the kernel did not hand out inode $ino again in 200 namespaces"
+[[ $reused != 0 ]] || fail "the kernel did not hand out inode $ino again in 600 namespaces"
 echo "   inode $ino again after $reused namespace(s)"
 if ctl -n "$B" sid show 2>"$TMP/err"; then fail "the new namespace sees an instance"; fi
 grep -q "no instance 'default'" "$TMP/err" || fail "$(cat "$TMP/err")"
