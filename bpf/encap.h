@@ -119,8 +119,9 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		p.reason = SRV6_DROP_NO_ROUTE;
 	} else if (a.dst_is_sid) {
 		p.kind = PLAN_CHAIN; /* the FIB only gave the source address */
-	} else if (!gso_known) {
-		p.kind = PLAN_KERNEL; /* a GSO packet we cannot measure: the kernel checks it */
+	} else if (!gso_known || g.udp) {
+		/* a GSO packet we cannot measure or grow: the kernel checks it */
+		p.kind = PLAN_KERNEL;
 		p.reason = SRV6_PASS_KERNEL_ROUTE;
 	}
 	/* XDP: a checksum left to offload must be finished before the frame

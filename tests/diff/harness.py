@@ -22,6 +22,7 @@ import re
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -30,6 +31,7 @@ from collections import Counter, defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus  # noqa: E402
+import sockets  # noqa: E402
 import topo    # noqa: E402
 
 VARIANTS = ("xdp", "tc")
@@ -76,20 +78,24 @@ NORMALISATIONS = {
                         "(docs/semantics.md)",
                         "kernel: nothing; ours: exactly one frame forwarded toward a sink",
                         lambda k, o, c: not k and len(o) == 1 and o[0][0] in ("s0", "s1")),
-    "pmtud": ("H.Encaps of an IPv4 packet with DF that does not fit once encapsulated",
-              "the kernel drops it silently; the datapath sends ICMPv4 Fragmentation Needed "
-              "to the inner source with the tunnel MTU, so PMTUD works through the head-end "
-              "(docs/semantics.md)",
-              "kernel: nothing; ours: exactly one ICMPv4 Fragmentation Needed toward src whose "
-              "next-hop MTU is the egress MTU minus the encapsulation and that quotes the packet",
+    "pmtud": ("H.Encaps of a packet that does not fit once encapsulated: IPv4 with DF, or "
+              "IPv6 from a host whose route back the DUT has",
+              "the kernel drops the IPv4 packet silently and sends its IPv6 Packet Too Big to "
+              "the outer source, itself; the datapath sends ICMPv4 Fragmentation Needed / "
+              "ICMPv6 Packet Too Big to the inner source with the tunnel MTU, so PMTUD works "
+              "through the head-end (docs/semantics.md)",
+              "kernel: nothing; ours: exactly one Fragmentation Needed / Packet Too Big toward "
+              "src whose MTU is the egress MTU minus the encapsulation and that quotes the packet",
               lambda k, o, c: not k and len(o) == 1 and o[0][0] == "src"
-              and frag_needed(o[0][1], c.frame) == c.mtu),
+              and pmtu_error(o[0][1], c.frame) == c.mtu),
 }
 
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET, PACKET_AUXDATA = 263, 8
+TP_STATUS_CSUMNOTREADY = 8
 
 
 def in_netns(ns, fn):
@@ -117,6 +123,7 @@ def packet_socket(ns, ifname):
     def mk():
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         s.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)   # SO_RCVBUFFORCE: no loss in a burst
+        s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)     # says which checksums are unfinished
         s.bind((ifname, ETH_P_ALL))
         s.setblocking(False)
         return s
@@ -133,26 +140,86 @@ def icmp6_type(frame):
     return frame[off] if nh == 58 and len(frame) > off else None
 
 
-def frag_needed(frame, sent):
-    """Next-hop MTU of an ICMPv4 Fragmentation Needed that quotes the IPv4
-    header and first 8 bytes of `sent` (an Ethernet frame), else None."""
-    if frame[12:14] != b"\x08\x00" or len(frame) < 14 + 20 + 8 + 28:
-        return None
-    ihl = (frame[14] & 15) * 4
-    icmp = frame[14 + ihl:]
-    if frame[23] != 1 or icmp[0] != 3 or icmp[1] != 4:
-        return None
-    if frame[30:34] != sent[26:30]:
-        return None   # not toward the packet's source
+def transport(pkt, off=0):
+    """(offset, protocol) of the innermost TCP or UDP header of an IP packet
+    (after IPv6 extension headers and IP-in-IP), None for a fragment or other."""
+    while len(pkt) >= off + 20:
+        if pkt[off] >> 4 == 6 and len(pkt) >= off + 40:
+            nh, p = pkt[off + 6], off + 40
+            while nh in (0, 43, 60) and len(pkt) >= p + 2:
+                nh, p = pkt[p], p + (pkt[p + 1] + 1) * 8
+        elif pkt[off] >> 4 == 4:
+            if struct.unpack("!H", pkt[off + 6:off + 8])[0] & 0x3FFF:
+                return None
+            nh, p = pkt[off + 9], off + (pkt[off] & 15) * 4
+        else:
+            return None
+        if nh in (4, 41):
+            off = p
+            continue
+        return (p, nh) if nh in (6, 17) and len(pkt) >= p + 8 else None
+    return None
+
+
+def ones_sum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def finish_checksum(frame):
+    """What the device does to a frame whose transport checksum was left to
+    offload (CHECKSUM_PARTIAL, which the packet socket reports as
+    TP_STATUS_CSUMNOTREADY): the field holds the pseudo-header sum, and the
+    device folds in everything from the transport header on. A wrong sum in
+    the field stays wrong, so the comparison still sees it."""
+    t = transport(frame[14:])
+    if not t:
+        return frame
+    p, proto = t[0] + 14, t[1]
+    field = p + (6 if proto == 17 else 16)
+    c = ~ones_sum(frame[p:]) & 0xFFFF
+    if proto == 17 and c == 0:
+        c = 0xFFFF
+    return frame[:field] + struct.pack("!H", c) + frame[field + 2:]
+
+
+def aux_status(ancillary):
+    for level, kind, data in ancillary:
+        if level == SOL_PACKET and kind == PACKET_AUXDATA:
+            return struct.unpack_from("I", data)[0]   # tpacket_auxdata.tp_status
+    return 0
+
+
+def pmtu_error(frame, sent):
+    """MTU of the ICMPv4 Fragmentation Needed / ICMPv6 Packet Too Big in
+    `frame` if it goes to the source of `sent` (an Ethernet frame) and quotes
+    it as it arrived, but for its transport checksum (a fixed point that
+    survives offload, bpf/pmtud.h), else None."""
+    if sent[12:14] == b"\x08\x00":
+        if frame[12:14] != b"\x08\x00" or len(frame) < 14 + 20 + 8 + 28:
+            return None
+        ihl = (frame[14] & 15) * 4
+        icmp = frame[14 + ihl:]
+        if frame[23] != 1 or icmp[0] != 3 or icmp[1] != 4 or frame[30:34] != sent[26:30]:
+            return None
+    else:
+        if icmp6_type(frame) != 2 or frame[20] != 58 or frame[38:54] != sent[22:38]:
+            return None
+        icmp = frame[54:]
+        if icmp[1] != 0:
+            return None
     quoted, orig = icmp[8:], sent[14:]
-    oihl = (orig[0] & 15) * 4
-    # The quote is the packet as it arrived, but for its transport checksum
-    # (a fixed point that survives offload, bpf/pmtud.h).
-    n = oihl + 8
-    if len(quoted) < n or quoted[:n - 2] != orig[:n - 2] or \
-            quoted[n:] != orig[n:len(quoted)]:
+    t = transport(orig)
+    skip = range(t[0] + (6 if t[1] == 17 else 16), t[0] + (8 if t[1] == 17 else 18)) if t \
+        else range(0)
+    n = min(len(quoted), len(orig))
+    if n < 28 or any(quoted[j] != orig[j] for j in range(n) if j not in skip):
         return None
-    return int.from_bytes(icmp[6:8], "big")
+    return int.from_bytes(icmp[4:8], "big")
 
 
 def noise(frame):
@@ -169,6 +236,9 @@ class Capture:
     def __init__(self, sides):
         self.tx = {}
         self.rx = {}   # socket -> (side, link)
+        self.sent = []   # (side, frame) the src stacks sent, while keep_sent
+        self.keep_sent = False
+        self.finished = 0   # frames whose checksum was left to offload
         for name, side in sides.items():
             self.tx[name] = packet_socket(side.ns["src"], "eth0")
             self.rx[self.tx[name]] = (name, "src")
@@ -184,12 +254,20 @@ class Capture:
             for s in ready:
                 while True:
                     try:
-                        data, addr = s.recvfrom(65535)
+                        data, anc, _, addr = s.recvmsg(65535, 64)
                     except BlockingIOError:
                         break
-                    if addr[2] == PACKET_OUTGOING or noise(data):
+                    if noise(data):
                         continue
-                    got.append((*self.rx[s], data))
+                    if aux_status(anc) & TP_STATUS_CSUMNOTREADY:
+                        data = finish_checksum(data)
+                        self.finished += 1
+                    side, link = self.rx[s]
+                    if addr[2] == PACKET_OUTGOING:
+                        if self.keep_sent and link == "src":
+                            self.sent.append((side, data))
+                        continue
+                    got.append((side, link, data))
                     last = time.monotonic()
             now = time.monotonic()
             if now - start >= wait and now - last >= quiet:
@@ -215,6 +293,8 @@ def run_cases(cases, sides, cap):
                 strays.append((owner, side, link, data))
 
     cap.drain(0.1)   # whatever the topology said while starting
+    socks = [c for c in cases if isinstance(c, sockets.SockCase)]
+    cases = [c for c in cases if not isinstance(c, sockets.SockCase)]
     tagged = [c for c in cases if c.tagged and not c.cold]
     for k in range(0, len(tagged), BATCH):
         for c in tagged[k:k + BATCH]:
@@ -228,7 +308,19 @@ def run_cases(cases, sides, cap):
                 side.flush_cold()
         cap.send(c.frame)
         file(cap.drain(COLD_WAIT if c.cold else MIN_WAIT), owner=c.id)
-    for c in cases:
+    if socks:
+        for side in sides.values():
+            sockets.prepare(side)
+        cap.drain(0.1)
+        cap.keep_sent = True
+    for c in socks:   # one case at a time, from the same port on every side
+        cap.sent.clear()
+        for side in sides.values():
+            in_netns(side.ns["src"], lambda: sockets.send(c))
+        file(cap.drain(MIN_WAIT), owner=c.id)
+        # The input, for the report and the PMTUD check: what the kernel's src sent.
+        c.frame = next((d for n, d in cap.sent if n == "kernel"), b"")
+    for c in cases + socks:
         for n in sides:
             out[c.id][n].sort()
     return out, strays
@@ -278,9 +370,11 @@ def write_matrix(path, cases, results, strays, meta):
     L.append("        --srv6ctl build/tools/srv6ctl/srv6ctl --srv6d build/tools/srv6d/srv6d \\")
     L.append("        --write docs/conformance.md\n")
     L.append(f"- Date: {meta['date']}; kernel {meta['kernel']}; {meta['iproute2']}")
-    L.append(f"- Run: `{meta['cmd']}`, {meta['secs']:.0f} s, {len(cases)} cases "
-             f"({sum(c.tagged and not c.cold for c in cases)} sent in tagged bursts, "
-             f"the rest one at a time).")
+    nsock = sum(isinstance(c, sockets.SockCase) for c in cases)
+    L.append(f"- Run: `{meta['cmd']}`, {meta['secs']:.0f} s, {len(cases)} cases: "
+             f"{len(cases) - nsock} frames from packet sockets "
+             f"({sum(c.tagged and not c.cold for c in cases) - nsock} sent in tagged bursts, "
+             f"the rest one at a time) and {nsock} sends from UDP sockets.")
     L.append("""
 ## How
 
@@ -299,6 +393,21 @@ before the payload are sent one at a time. A case is **identical** when the
 multisets of (link, frame bytes) are equal, Ethernet header included;
 **documented** when they differ exactly as one of the normalisations below
 says (and the case was built to exercise it); otherwise **mismatch**.
+
+The cases of the classes `socket ...` (`tests/diff/sockets.py`) are sent
+from UDP sockets in src, not from a packet socket: checksums left to offload
+(CHECKSUM_PARTIAL) and `UDP_SEGMENT` sends (GSO), as a local stack makes
+them, toward the policies directly, and toward the endpoint SIDs through the
+src kernel's own `seg6` encap (the kernel's seg6 as the previous hop). Every
+side sends the same datagrams from the same port, with DF on and
+`net.ipv6.auto_flowlabels=0`, so their bytes do not depend on the run. The
+DUT's links to the sinks segment GSO packets in software (`tso`, `gso`,
+`tx-udp-segmentation` off), so the sinks capture what a wire carries whether
+a GSO packet was cut before the DUT (a veth cuts it toward XDP) or after. A
+frame the packet socket marks as left to offload (`TP_STATUS_CSUMNOTREADY`)
+is completed as the device would before the comparison: its checksum field
+holds the pseudo-header sum, and the sum over the transport header and
+payload is folded in (a wrong sum stays wrong).
 
 Environment, the same on all three sides: fixed MACs, permanent neighbours
 except one next hop (`fd00:10::3`, the *cold neighbour* cases flush it before
@@ -375,6 +484,8 @@ def main():
     ap.add_argument("--matrix", help="write the matrix here (same format), e.g. in the build dir")
     ap.add_argument("--only", help="comma-separated case ids (reproduce one case)")
     ap.add_argument("-v", action="store_true", help="print every case's outputs")
+    ap.add_argument("--no-sockets", action="store_true",
+                    help="only the corpus, not the cases sent from sockets (sockets.py)")
     args = ap.parse_args()
     # A SIGTERM (ctest's timeout) must still remove the namespaces (finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
@@ -386,7 +497,7 @@ def main():
         topo.sh("mount", "-t", "bpf", "bpf", "/sys/fs/bpf")
     srv6ctl = os.path.abspath(args.srv6ctl)
 
-    cases = corpus.build()
+    cases = corpus.build() + ([] if args.no_sockets else sockets.build())
     if args.only:
         keep = {int(x) for x in args.only.split(",")}
         cases = [c for c in cases if c.id in keep]
@@ -402,6 +513,7 @@ def main():
             s.configure()
         cap = Capture(sides)
         outputs, strays = run_cases(cases, sides, cap)
+        finished = cap.finished
     except Exception:
         traceback.print_exc()
         return 2
@@ -449,6 +561,14 @@ def main():
             write_matrix(path, cases, results, strays, meta)
     if silent and not args.only:
         print(f"HARNESS ERROR: the kernel produced no frame at all for {silent}", file=sys.stderr)
+        return 2
+    # The socket cases are about offload: if no frame was left to offload,
+    # or no GSO send came out as several packets, they tested nothing.
+    socks = [c for c in cases if isinstance(c, sockets.SockCase)]
+    if socks and not args.only and (not finished or not all(
+            len(outputs[c.id]["kernel"]) > 1 for c in socks if c.gso)):
+        print(f"HARNESS ERROR: socket cases without offload ({finished} frames left to "
+              "offload, or a GSO send that left as one packet)", file=sys.stderr)
         return 2
     if strays and not args.only:
         print("HARNESS ERROR: frames could not be paired with their case", file=sys.stderr)

@@ -141,6 +141,11 @@ class Side:
         self.nsx("dut", "link", "set", ifb, "up")
         # GRO on the outer end: a veth drops XDP-redirected frames without it.
         sh("ip", "netns", "exec", self.ns[ra], "ethtool", "-K", ifa, "gro", "on")
+        # The DUT's end segments GSO packets in software, as a device without
+        # TSO would: the sinks see the packets a wire carries, whether a GSO
+        # packet was cut before the DUT (a veth does so toward XDP) or after.
+        sh("ip", "netns", "exec", self.ns["dut"], "ethtool", "-K", ifb, "tso", "off", "gso",
+           "off", "tx-udp-segmentation", "off")
 
     def configure(self):
         if self.variant == "kernel":

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Cases sent from sockets in the src namespace, not from a packet socket.
+
+A local stack leaves its checksums to offload (CHECKSUM_PARTIAL) and hands
+UDP_SEGMENT sends to GSO, and a veth passes both states on: these are the
+packets that packet sockets cannot make (issue 8). Each side's src sends the
+same datagrams from the same port, with the flow labels a stack picks turned
+off (`auto_flowlabels` 0) and DF on, so their bytes do not depend on the run:
+what the DUTs make of them is compared byte for byte, as for the corpus.
+
+Two previous hops:
+- the src stack itself, toward the DUT's H.Encaps / H.Encaps.Red policies;
+- the src kernel's seg6 encap (`encap seg6 mode encap segs SID,...`), toward
+  the DUT's End, End.X and End.T: the kernel's seg6 before our End, with its
+  offload state (csum_start moved by the encapsulation, SKB_GSO_IPXIP6).
+
+Datagram payloads carry the tag at the head of every GSO segment, so each
+segment pairs with its case wherever it was cut.
+"""
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+import corpus
+import topo
+
+FIRST_ID = 50000          # socket case ids, after the corpus's
+SPORT, DPORT = 4000, 5000
+UDP_SEGMENT = 103         # linux/udp.h
+IP_MTU_DISCOVER, IP_PMTUDISC_DO = 10, 2
+IPV6_DONTFRAG = 62
+# Prefixes the src kernel encapsulates toward each endpoint SID (then the
+# last segment, routed via sink0 in the main table and via sink1 in 100).
+SRC_ENCAP = {"End": ("2001:db8:e0::/64", "10.20.0.0/24"),
+             "End.X": ("2001:db8:e1::/64", "10.20.1.0/24"),
+             "End.X-ll": ("2001:db8:e2::/64", "10.20.2.0/24"),
+             "End.T": ("2001:db8:e3::/64", "10.20.3.0/24")}
+LAST_SEG = "fc00:3::2"
+# Policies exercised (the rest of topo.policies() differ only in their SID count).
+POLICIES = [f"H.Encaps{r} v{f} {n}" for r in ("", ".Red") for f in (6, 4)
+            for n in ("1 SID", "3 SIDs", "16 SIDs")]
+
+
+@dataclass
+class SockCase(corpus.Case):
+    fam: int = 6
+    dst: str = ""
+    sizes: tuple = ()       # UDP payload sizes, one send each
+    gso: int | None = None  # UDP_SEGMENT size (the payload of each segment)
+
+
+def payload(i, size, seg):
+    """The tag at the head of every `seg`-byte chunk (every GSO segment)."""
+    out = b""
+    while len(out) < size:
+        out += corpus.payload(i, min(seg, size - len(out)))
+    return out
+
+
+def build():
+    cases = []
+    hosts = {}   # a fresh destination per case: PMTU learnt by one case stays there
+
+    def add(row, cls, desc, net, **kw):
+        n = hosts[net] = hosts.get(net, 0x100) + 1
+        net = ipaddress.ip_network(net)
+        dst = str(net.network_address + (n if net.version == 6 else n - 0x100 + 100))
+        c = SockCase(FIRST_ID + len(cases), row, cls, desc, fam=net.version, dst=dst, **kw)
+        cases.append(c)
+
+    pols = topo.policies()
+    for row in POLICIES:
+        pfx, mode, segs = pols[row]
+        fam = 6 if ":" in pfx else 4
+        ip = 40 if fam == 6 else 20
+        n = len(segs) - (mode == "encap.red")
+        cap = 1500 - 40 - (8 + 16 * n if n else 0)   # largest inner packet that fits
+        add(row, "socket UDP", "one datagram, checksum left to offload", pfx, sizes=(100,))
+        add(row, "socket UDP", "three datagrams of 10, 600 and the largest that fits", pfx,
+            sizes=(corpus.TAG_LEN, 600, cap - ip - 8))
+        add(row, "socket UDP GSO", "UDP_SEGMENT 1000, 4 segments", pfx, sizes=(4000,), gso=1000)
+        add(row, "socket UDP GSO", "UDP_SEGMENT 1000, 3 segments and a short last one", pfx,
+            sizes=(3100,), gso=1000)
+        add(row, "socket UDP GSO", "UDP_SEGMENT of the largest segment that fits, 3 segments",
+            pfx, sizes=(3 * (cap - ip - 8),), gso=cap - ip - 8)
+        add(row, "socket UDP, too big", "one byte over the tunnel MTU, DF", pfx,
+            sizes=(cap - ip - 8 + 1,), doc="pmtud", mtu=cap)
+    for row, (p6, p4) in SRC_ENCAP.items():
+        for pfx in (p6, p4):
+            v = 6 if ":" in pfx else 4
+            add(row, "socket UDP, seg6 before", f"IPv{v} datagram the src kernel encapsulated",
+                pfx, sizes=(100,))
+            add(row, "socket UDP, seg6 before", f"IPv{v} UDP_SEGMENT 1000, 4 segments", pfx,
+                sizes=(4000,), gso=1000)
+    return cases
+
+
+def prepare(side):
+    """The src stack of a side: routes via the DUT, deterministic headers, and
+    the seg6 encap routes in front of the endpoint SIDs."""
+    side.sysctl("src", "net.ipv6.auto_flowlabels=0")
+    side.nsx("src", "-6", "route", "add", "default", "via", topo.DUT6, "dev", "eth0")
+    side.nsx("src", "-4", "route", "add", "default", "via", topo.DUT4, "dev", "eth0")
+    side.nsx("src", "sr", "tunsrc", "set", topo.SRC6)
+    for row, pfxs in SRC_ENCAP.items():
+        sid = topo.SIDS[row][0]
+        for pfx in pfxs:
+            side.nsx("src", "-6" if ":" in pfx else "-4", "route", "add", pfx, "encap", "seg6",
+                     "mode", "encap", "segs", f"{sid},{LAST_SEG}", "dev", "eth0")
+
+
+def send(case):
+    """Send the case's datagrams from a fresh socket (call in the src netns)."""
+    fam = socket.AF_INET6 if case.fam == 6 else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.bind(("::" if case.fam == 6 else "0.0.0.0", SPORT))
+        if case.fam == 4:
+            s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
+        else:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+        if case.gso:
+            s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, case.gso)
+        for size in case.sizes:
+            s.sendto(payload(case.id, size, case.gso or size), (case.dst, DPORT))
