@@ -157,7 +157,7 @@ def transport(pkt, off=0):
         if nh in (4, 41):
             off = p
             continue
-        return (p, nh) if nh in (6, 17) and len(pkt) >= p + 8 else None
+        return (p, nh, off) if nh in (6, 17) and len(pkt) >= p + 8 else None
     return None
 
 
@@ -185,6 +185,59 @@ def finish_checksum(frame):
     if proto == 17 and c == 0:
         c = 0xFFFF
     return frame[:field] + struct.pack("!H", c) + frame[field + 2:]
+
+
+def tcp_flow(frames):
+    """The sender's side of one TCP connection, comparable across runs.
+
+    Where a TSO send is cut (before the DUT, on its egress) and what GRO
+    merges again at the sink depend on timing, so the flow is compared, not
+    its frames: the distinct headers (sequence and acknowledgement numbers
+    relative to the initial ones, length fields, the IPv4 ID and header
+    checksum, and PSH left out), the byte stream the segments carry in
+    sequence order, and whether every TCP checksum verified (over the
+    innermost IP pseudo-header, once finished where left to offload)."""
+    heads, data, bad, isn, rack = set(), {}, 0, None, None
+    for link, f in frames:
+        if link == "src":
+            continue   # the receiver's answers, forwarded back plainly
+        t = transport(f[14:])
+        if not t or t[1] != 6:
+            heads.add((link, f))
+            continue
+        p, ip = t[0] + 14, t[2] + 14
+        seq, ack = struct.unpack("!II", f[p + 4:p + 12])
+        flags, thl = f[p + 13], (f[p + 12] >> 4) * 4
+        if flags & 0x02 and not flags & 0x10:
+            isn = seq
+        elif flags & 0x10 and rack is None:
+            rack = ack - 1
+        h = bytearray(f[:p + thl])
+        h[18:20] = b"\0\0"                       # outer payload length
+        if f[ip] >> 4 == 6:
+            seg = f[p:ip + 40 + struct.unpack("!H", f[ip + 4:ip + 6])[0]]
+            pseudo = f[ip + 8:ip + 40] + struct.pack("!IxxxB", len(seg), 6)
+            h[ip + 4:ip + 6] = b"\0\0"
+        else:
+            seg = f[p:ip + struct.unpack("!H", f[ip + 2:ip + 4])[0]]
+            pseudo = f[ip + 12:ip + 20] + struct.pack("!xBH", 6, len(seg))
+            h[ip + 2:ip + 6] = bytes(4)            # total length, ID
+            h[ip + 10:ip + 12] = b"\0\0"          # header checksum
+        bad += ones_sum(pseudo + seg) != 0xFFFF
+        rseq = (seq - (isn or 0)) & 0xFFFFFFFF
+        h[p + 4:p + 12] = struct.pack("!II", rseq, (ack - rack) & 0xFFFFFFFF
+                                      if flags & 0x10 and rack is not None else ack)
+        h[p + 13] &= ~0x08
+        h[p + 16:p + 18] = b"\0\0"
+        heads.add((link, bytes(h)))
+        if len(seg) > thl:
+            data[rseq] = seg[thl:]
+    stream, at = b"", 1
+    for k in sorted(data):
+        if k <= at < k + len(data[k]):
+            stream += data[k][at - k:]
+            at = k + len(data[k])
+    return sorted(heads) + [("stream", stream), ("bad TCP checksums", str(bad).encode())]
 
 
 def aux_status(ancillary):
@@ -314,12 +367,39 @@ def run_cases(cases, sides, cap):
         cap.drain(0.1)
         cap.keep_sent = True
     for c in socks:   # one case at a time, from the same port on every side
+        if isinstance(c, sockets.TcpCase):
+            continue
         cap.sent.clear()
         for side in sides.values():
             in_netns(side.ns["src"], lambda: sockets.send(c))
         file(cap.drain(MIN_WAIT), owner=c.id)
         # The input, for the report and the PMTUD check: what the kernel's src sent.
         c.frame = next((d for n, d in cap.sent if n == "kernel"), b"")
+    tcps = [c for c in socks if isinstance(c, sockets.TcpCase)]
+    if tcps:
+        for side in sides.values():
+            sockets.prepare_tcp(side)
+        cap.drain(0.2)
+    for c in tcps:   # one connection at a time, on each side in turn
+        got = {}
+        cap.sent.clear()
+        for name, side in sides.items():
+            listener = in_netns(side.ns["s0"], lambda: sockets.serve(c))
+            rx = threading.Thread(target=lambda: got.update({name: sockets.receive(listener)}))
+            rx.start()
+            try:
+                in_netns(side.ns["src"], lambda: sockets.send_tcp(c))
+            except OSError as e:
+                got[name + " error"] = str(e)
+            rx.join()
+            listener.close()
+        for side, link, data in cap.drain(MIN_WAIT):
+            out[c.id][side].append((link, data))
+        c.frame = next((d for n, d in cap.sent if n == "kernel"), b"")
+        for name in sides:
+            out[c.id][name] = tcp_flow(out[c.id][name]) + [
+                ("delivered", str(got.get(name, -1)).encode()),
+                ("error", got.get(name + " error", "").encode())]
     for c in cases + socks:
         for n in sides:
             out[c.id][n].sort()
@@ -374,7 +454,7 @@ def write_matrix(path, cases, results, strays, meta):
     L.append(f"- Run: `{meta['cmd']}`, {meta['secs']:.0f} s, {len(cases)} cases: "
              f"{len(cases) - nsock} frames from packet sockets "
              f"({sum(c.tagged and not c.cold for c in cases) - nsock} sent in tagged bursts, "
-             f"the rest one at a time) and {nsock} sends from UDP sockets.")
+             f"the rest one at a time) and {nsock} sends from UDP and TCP sockets.")
     L.append("""
 ## How
 
@@ -395,7 +475,7 @@ multisets of (link, frame bytes) are equal, Ethernet header included;
 says (and the case was built to exercise it); otherwise **mismatch**.
 
 The cases of the classes `socket ...` (`tests/diff/sockets.py`) are sent
-from UDP sockets in src, not from a packet socket: checksums left to offload
+from sockets in src, not from a packet socket: checksums left to offload
 (CHECKSUM_PARTIAL) and `UDP_SEGMENT` sends (GSO), as a local stack makes
 them, toward the policies directly, and toward the endpoint SIDs through the
 src kernel's own `seg6` encap (the kernel's seg6 as the previous hop). Every
@@ -408,6 +488,16 @@ frame the packet socket marks as left to offload (`TP_STATUS_CSUMNOTREADY`)
 is completed as the device would before the comparison: its checksum field
 holds the pseudo-header sum, and the sum over the transport header and
 payload is folded in (a wrong sum stays wrong).
+
+The `socket TCP` cases are one short connection each (TCP_MAXSEG 1000,
+one write, then close) through H.Encaps to a receiver in sink0, whose
+kernel strips the SRH at SL 0 and answers back through the DUT. Where a
+TSO send is cut and what GRO merges again at the sink depend on timing, and
+initial sequence numbers are random, so a TCP case compares the flow: the
+distinct headers toward the sink (sequence and acknowledgement numbers
+relative to the initial ones; length fields, IPv4 ID and header checksum,
+PSH and the TCP checksum left out), the byte stream in sequence order, the
+number of TCP checksums that do not verify, and the bytes the receiver got.
 
 Environment, the same on all three sides: fixed MACs, permanent neighbours
 except one next hop (`fd00:10::3`, the *cold neighbour* cases flush it before
@@ -569,6 +659,15 @@ def main():
             len(outputs[c.id]["kernel"]) > 1 for c in socks if c.gso)):
         print(f"HARNESS ERROR: socket cases without offload ({finished} frames left to "
               "offload, or a GSO send that left as one packet)", file=sys.stderr)
+        return 2
+    # ... and a TCP case whose connection failed on the kernel's side too
+    # would compare two failures.
+    lost = [c.id for c in socks if isinstance(c, sockets.TcpCase)
+            and (dict(outputs[c.id]["kernel"]).get("delivered") != str(c.sizes[0]).encode()
+                 or len(dict(outputs[c.id]["kernel"]).get("stream", b"")) != c.sizes[0])]
+    if lost:
+        print(f"HARNESS ERROR: TCP cases {lost} did not deliver their bytes through the "
+              "kernel's seg6", file=sys.stderr)
         return 2
     if strays and not args.only:
         print("HARNESS ERROR: frames could not be paired with their case", file=sys.stderr)

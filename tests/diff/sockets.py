@@ -2,7 +2,7 @@
 """Cases sent from sockets in the src namespace, not from a packet socket.
 
 A local stack leaves its checksums to offload (CHECKSUM_PARTIAL) and hands
-UDP_SEGMENT sends to GSO, and a veth passes both states on: these are the
+UDP_SEGMENT and TCP sends to GSO, and a veth passes both states on: these are the
 packets that packet sockets cannot make (issue 8). Each side's src sends the
 same datagrams from the same port, with the flow labels a stack picks turned
 off (`auto_flowlabels` 0) and DF on, so their bytes do not depend on the run:
@@ -92,7 +92,7 @@ def build():
                 pfx, sizes=(100,))
             add(row, "socket UDP, seg6 before", f"IPv{v} UDP_SEGMENT 1000, 4 segments", pfx,
                 sizes=(4000,), gso=1000)
-    return cases
+    return cases + build_tcp(FIRST_ID + len(cases))
 
 
 def prepare(side):
@@ -122,3 +122,95 @@ def send(case):
             s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, case.gso)
         for size in case.sizes:
             s.sendto(payload(case.id, size, case.gso or size), (case.dst, DPORT))
+
+
+# TCP: one short connection per case through H.Encaps (1 SID) to a receiver
+# in sink0, whose kernel decapsulates (SRH with SL 0) and answers straight
+# back through the DUT. The sender's segments toward the sink are what the
+# head-end made of a TSO send (the sides differ in where it was cut: before
+# the DUT at XDP, on its egress otherwise), so they are compared per flow:
+# sequence and acknowledgement numbers relative to each side's initial ones
+# (random per connection), the checksum verified and then zeroed. The
+# receiver's answers (plain forwarding back) are not compared; the bytes it
+# received are.
+TCP_POLICIES = ("H.Encaps v6 1 SID", "H.Encaps v4 1 SID")
+TCP_HOST = {6: "2001:db8:1::200", 4: "10.10.1.200"}   # on sink0, inside those prefixes
+TCP_SPORT, TCP_DPORT, TCP_MSS = 4100, 5100, 1000
+TCP_MAXSEG = 2
+
+
+@dataclass
+class TcpCase(SockCase):
+    pass
+
+
+def build_tcp(first_id):
+    cases = []
+    pols = topo.policies()
+    for row in TCP_POLICIES:
+        fam = 6 if ":" in pols[row][0] else 4
+        for size, desc in ((8 * TCP_MSS, "8 full segments in one write (TSO)"),
+                           (5 * TCP_MSS + 123, "5 full segments and a short one")):
+            cases.append(TcpCase(first_id + len(cases), row, "socket TCP",
+                                 f"connect, send {size} bytes: {desc}, close",
+                                 fam=fam, dst=TCP_HOST[fam], sizes=(size,)))
+    return cases
+
+
+def prepare_tcp(side):
+    """sink0 terminates the TCP cases: the SID and the hosts are its own, its
+    kernel strips the SRH at SL 0, and it answers via the DUT."""
+    for role in ("src", "s0"):
+        side.sysctl(role, "net.ipv4.tcp_timestamps=0")   # no clock in the headers
+    side.sysctl("s0", "net.ipv6.conf.all.seg6_enabled=1", "net.ipv6.conf.eth0.seg6_enabled=1")
+    sid = topo.policies()[TCP_POLICIES[0]][2][0]
+    side.nsx("s0", "addr", "add", f"{sid}/128", "dev", "lo")
+    for fam, host in TCP_HOST.items():
+        side.nsx("s0", "addr", "add", f"{host}/{128 if fam == 6 else 32}", "dev", "lo")
+    side.nsx("s0", "-6", "route", "add", "default", "via", topo.TUNSRC, "dev", "eth0")
+    side.nsx("s0", "-4", "route", "add", "default", "via", "inet6", topo.TUNSRC, "dev", "eth0")
+
+
+def serve(case):
+    """A listening socket for the case (call in sink0's netns)."""
+    fam = socket.AF_INET6 if case.fam == 6 else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((case.dst, TCP_DPORT))
+    s.listen(1)
+    s.settimeout(5)
+    return s
+
+
+def receive(listener):
+    """Bytes received on the one connection, until the sender's FIN."""
+    try:
+        conn, _ = listener.accept()
+    except OSError:
+        return -1
+    n = 0
+    with conn:
+        conn.settimeout(5)
+        try:
+            while (chunk := conn.recv(65536)):
+                n += len(chunk)
+        except OSError:
+            return -1
+    return n
+
+
+def send_tcp(case):
+    """Connect, send the bytes in one write, close (call in src's netns)."""
+    fam = socket.AF_INET6 if case.fam == 6 else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.IPPROTO_TCP, TCP_MAXSEG, TCP_MSS)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # a port per case: the last one's connection waits in TIME_WAIT
+        s.bind(("::" if case.fam == 6 else "0.0.0.0", TCP_SPORT + case.id - FIRST_ID))
+        s.settimeout(5)
+        s.connect((case.dst, TCP_DPORT))
+        s.sendall(payload(case.id, case.sizes[0], TCP_MSS))
+        s.shutdown(socket.SHUT_WR)
+        while s.recv(65536):
+            pass
