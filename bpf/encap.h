@@ -120,7 +120,8 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	} else if (a.dst_is_sid) {
 		p.kind = PLAN_CHAIN; /* the FIB only gave the source address */
 	} else if (!gso_known || g.udp) {
-		/* a GSO packet we cannot measure or grow: the kernel checks it */
+		/* a GSO packet we cannot measure, or UDP segments (still the
+		 * kernel's, identical in tests/diff): the kernel checks it */
 		p.kind = PLAN_KERNEL;
 		p.reason = SRV6_PASS_KERNEL_ROUTE;
 	}

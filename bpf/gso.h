@@ -13,7 +13,7 @@ struct gso_info {
 	__u32 seg_l3;  /* L3 length of each packet (the whole packet when not GSO) */
 	__u32 segs;    /* packets it stands for */
 	__u32 hdr_len; /* L3 and transport headers, which every packet repeats */
-	bool udp;      /* UDP segments (USO), which bpf_skb_adjust_room cannot grow */
+	bool udp;      /* UDP segments (USO), which H.Encaps leaves to the kernel */
 };
 
 /* The skb's GSO type is not in __sk_buff: it is read from the kernel's
