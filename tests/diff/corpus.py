@@ -309,13 +309,19 @@ def endpoint_cases(b, row, sid):
     b.add_cuts(row, full, bounds, "SRH 3 SIDs SL=2 + DOH + IPv6/UDP")
 
 
+def tunnel_cap(mode, segs):
+    """The largest inner packet that fits the 1500-byte egress once
+    encapsulated: outer IPv6, and an SRH of the SIDs it carries (.Red: not
+    the first)."""
+    n = len(segs) - (mode == "encap.red")
+    return 1500 - 40 - (8 + 16 * n if n else 0)
+
+
 def encap_cases(b, row, pfx, mode, segs):
     v6 = ":" in pfx
     net = ipaddress.ip_network(pfx)
     dst = str(net.network_address + 5)
-    n = len(segs) - (mode == "encap.red")
-    overhead = 40 + (8 + 16 * n if n else 0)
-    cap = 1500 - overhead               # the largest inner packet that fits once encapsulated
+    cap = tunnel_cap(mode, segs)
 
     def pkt6(i, size=64, **kw):
         return eth6(udp6(i, size, dst=dst, **kw))

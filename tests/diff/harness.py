@@ -267,8 +267,8 @@ def pmtu_error(frame, sent):
             return None
     quoted, orig = icmp[8:], sent[14:]
     t = transport(orig)
-    skip = range(t[0] + (6 if t[1] == 17 else 16), t[0] + (8 if t[1] == 17 else 18)) if t \
-        else range(0)
+    field = t[0] + (6 if t[1] == 17 else 16) if t else -2
+    skip = (field, field + 1)
     n = min(len(quoted), len(orig))
     if n < 28 or any(quoted[j] != orig[j] for j in range(n) if j not in skip):
         return None
@@ -346,14 +346,16 @@ def run_cases(cases, sides, cap):
                 strays.append((owner, side, link, data))
 
     cap.drain(0.1)   # whatever the topology said while starting
-    socks = [c for c in cases if isinstance(c, sockets.SockCase)]
-    cases = [c for c in cases if not isinstance(c, sockets.SockCase)]
-    tagged = [c for c in cases if c.tagged and not c.cold]
+    tcps = [c for c in cases if isinstance(c, sockets.TcpCase)]
+    udps = [c for c in cases if isinstance(c, sockets.SockCase)
+            and not isinstance(c, sockets.TcpCase)]
+    frames = [c for c in cases if not isinstance(c, sockets.SockCase)]
+    tagged = [c for c in frames if c.tagged and not c.cold]
     for k in range(0, len(tagged), BATCH):
         for c in tagged[k:k + BATCH]:
             cap.send(c.frame)
         file(cap.drain(MIN_WAIT))
-    for c in cases:   # one at a time: no tag to pair by, or a neighbour to forget first
+    for c in frames:   # one at a time: no tag to pair by, or a neighbour to forget first
         if c.tagged and not c.cold:
             continue
         if c.cold:
@@ -361,49 +363,56 @@ def run_cases(cases, sides, cap):
                 side.flush_cold()
         cap.send(c.frame)
         file(cap.drain(COLD_WAIT if c.cold else MIN_WAIT), owner=c.id)
-    if socks:
+    if udps or tcps:
         for side in sides.values():
             sockets.prepare(side)
         cap.drain(0.1)
         cap.keep_sent = True
-    for c in socks:   # one case at a time, from the same port on every side
-        if isinstance(c, sockets.TcpCase):
-            continue
+    for c in udps:   # one case at a time, from the same port on every side
         cap.sent.clear()
         for side in sides.values():
             in_netns(side.ns["src"], lambda: sockets.send(c))
         file(cap.drain(MIN_WAIT), owner=c.id)
-        # The input, for the report and the PMTUD check: what the kernel's src sent.
-        c.frame = next((d for n, d in cap.sent if n == "kernel"), b"")
-    tcps = [c for c in socks if isinstance(c, sockets.TcpCase)]
+        c.frame = sent_by_kernel(cap)
     if tcps:
         for side in sides.values():
             sockets.prepare_tcp(side)
         cap.drain(0.2)
-    for c in tcps:   # one connection at a time, on each side in turn
-        got = {}
-        cap.sent.clear()
-        for name, side in sides.items():
-            listener = in_netns(side.ns["s0"], lambda: sockets.serve(c))
-            rx = threading.Thread(target=lambda: got.update({name: sockets.receive(listener)}))
-            rx.start()
-            try:
-                in_netns(side.ns["src"], lambda: sockets.send_tcp(c))
-            except OSError as e:
-                got[name + " error"] = str(e)
-            rx.join()
-            listener.close()
-        for side, link, data in cap.drain(MIN_WAIT):
-            out[c.id][side].append((link, data))
-        c.frame = next((d for n, d in cap.sent if n == "kernel"), b"")
-        for name in sides:
-            out[c.id][name] = tcp_flow(out[c.id][name]) + [
-                ("delivered", str(got.get(name, -1)).encode()),
-                ("error", got.get(name + " error", "").encode())]
-    for c in cases + socks:
+    for c in tcps:
+        run_tcp(c, sides, cap, out[c.id])
+    for c in cases:
         for n in sides:
             out[c.id][n].sort()
     return out, strays
+
+
+def sent_by_kernel(cap):
+    """A socket case's input, for the report and the PMTUD check: what the
+    kernel side's src sent first."""
+    return next((d for n, d in cap.sent if n == "kernel"), b"")
+
+
+def run_tcp(c, sides, cap, out):
+    """One connection on each side in turn; out[side] gets its flow."""
+    got = {}
+    cap.sent.clear()
+    for name, side in sides.items():
+        listener = in_netns(side.ns["s0"], lambda: sockets.serve(c))
+        rx = threading.Thread(target=lambda: got.update({name: sockets.receive(listener)}))
+        rx.start()
+        try:
+            in_netns(side.ns["src"], lambda: sockets.send_tcp(c))
+        except OSError as e:
+            got[name + " error"] = str(e)
+        rx.join()
+        listener.close()
+    for side, link, data in cap.drain(MIN_WAIT):
+        out[side].append((link, data))
+    c.frame = sent_by_kernel(cap)
+    for name in sides:
+        out[name] = tcp_flow(out[name]) + [
+            ("delivered", str(got.get(name, -1)).encode()),
+            ("error", got.get(name + " error", "").encode())]
 
 
 def verdict(case, k, o):

@@ -49,6 +49,13 @@ class SockCase(corpus.Case):
     gso: int | None = None  # UDP_SEGMENT size (the payload of each segment)
 
 
+def sock(case, kind):
+    """A socket of the case's family, and its wildcard address."""
+    if case.fam == 6:
+        return socket.socket(socket.AF_INET6, kind), "::"
+    return socket.socket(socket.AF_INET, kind), "0.0.0.0"
+
+
 def payload(i, size, seg):
     """The tag at the head of every `seg`-byte chunk (every GSO segment)."""
     out = b""
@@ -71,20 +78,18 @@ def build():
     pols = topo.policies()
     for row in POLICIES:
         pfx, mode, segs = pols[row]
-        fam = 6 if ":" in pfx else 4
-        ip = 40 if fam == 6 else 20
-        n = len(segs) - (mode == "encap.red")
-        cap = 1500 - 40 - (8 + 16 * n if n else 0)   # largest inner packet that fits
+        cap = corpus.tunnel_cap(mode, segs)
+        most = cap - (40 if ":" in pfx else 20) - 8   # the largest UDP payload that fits
         add(row, "socket UDP", "one datagram, checksum left to offload", pfx, sizes=(100,))
         add(row, "socket UDP", "three datagrams of 10, 600 and the largest that fits", pfx,
-            sizes=(corpus.TAG_LEN, 600, cap - ip - 8))
+            sizes=(corpus.TAG_LEN, 600, most))
         add(row, "socket UDP GSO", "UDP_SEGMENT 1000, 4 segments", pfx, sizes=(4000,), gso=1000)
         add(row, "socket UDP GSO", "UDP_SEGMENT 1000, 3 segments and a short last one", pfx,
             sizes=(3100,), gso=1000)
         add(row, "socket UDP GSO", "UDP_SEGMENT of the largest segment that fits, 3 segments",
-            pfx, sizes=(3 * (cap - ip - 8),), gso=cap - ip - 8)
+            pfx, sizes=(3 * most,), gso=most)
         add(row, "socket UDP, too big", "one byte over the tunnel MTU, DF", pfx,
-            sizes=(cap - ip - 8 + 1,), doc="pmtud", mtu=cap)
+            sizes=(most + 1,), doc="pmtud", mtu=cap)
     for row, (p6, p4) in SRC_ENCAP.items():
         for pfx in (p6, p4):
             v = 6 if ":" in pfx else 4
@@ -111,9 +116,9 @@ def prepare(side):
 
 def send(case):
     """Send the case's datagrams from a fresh socket (call in the src netns)."""
-    fam = socket.AF_INET6 if case.fam == 6 else socket.AF_INET
-    with socket.socket(fam, socket.SOCK_DGRAM) as s:
-        s.bind(("::" if case.fam == 6 else "0.0.0.0", SPORT))
+    s, anyaddr = sock(case, socket.SOCK_DGRAM)
+    with s:
+        s.bind((anyaddr, SPORT))
         if case.fam == 4:
             s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
         else:
@@ -173,8 +178,7 @@ def prepare_tcp(side):
 
 def serve(case):
     """A listening socket for the case (call in sink0's netns)."""
-    fam = socket.AF_INET6 if case.fam == 6 else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
+    s, _ = sock(case, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((case.dst, TCP_DPORT))
     s.listen(1)
@@ -201,13 +205,13 @@ def receive(listener):
 
 def send_tcp(case):
     """Connect, send the bytes in one write, close (call in src's netns)."""
-    fam = socket.AF_INET6 if case.fam == 6 else socket.AF_INET
-    with socket.socket(fam, socket.SOCK_STREAM) as s:
+    s, anyaddr = sock(case, socket.SOCK_STREAM)
+    with s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.setsockopt(socket.IPPROTO_TCP, TCP_MAXSEG, TCP_MSS)
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # a port per case: the last one's connection waits in TIME_WAIT
-        s.bind(("::" if case.fam == 6 else "0.0.0.0", TCP_SPORT + case.id - FIRST_ID))
+        s.bind((anyaddr, TCP_SPORT + case.id - FIRST_ID))
         s.settimeout(5)
         s.connect((case.dst, TCP_DPORT))
         s.sendall(payload(case.id, case.sizes[0], TCP_MSS))
