@@ -17,6 +17,7 @@
 #include "counters.h"
 
 #define FWD_RC_NOT_ASKED (-1) /* the destination is our SID: no FIB answer */
+#define FWD_QUERY_V4 (1u << 31) /* srv6_fwd_query.flags: an IPv4 query (no such BPF_FIB_LOOKUP_ flag) */
 
 /* Two independent multiplies over xor-folded words: a serial FNV over the
  * 12 words cost ~10 ns more per packet. Collisions only cost a lookup. */
@@ -140,8 +141,9 @@ INLINE struct fwd_answer fwd_lookup(void *ctx, const bool xdp, struct bpf_fib_lo
 	__u64 gen = *(volatile __u64 *)genp;
 
 	/* ifindex, flowinfo and tbid are overwritten by the answer */
+	bool v4 = fib->family == 2; /* AF_INET: its queries never meet IPv6 ones */
 	struct srv6_fwd_query q = {
-		.flags = flags,
+		.flags = flags | (v4 ? FWD_QUERY_V4 : 0),
 		.ifindex = fib->ifindex,
 		.tbid = (flags & BPF_FIB_LOOKUP_TBID) ? fib->tbid
 			: (flags & BPF_FIB_LOOKUP_OUTPUT) ? in_ifindex : 0,
@@ -194,7 +196,7 @@ INLINE struct fwd_answer fwd_lookup(void *ctx, const bool xdp, struct bpf_fib_lo
 	s->q = q;
 	s->has_fib = !sid_only;
 	/* FIRST: a SID was answered above, without a FIB answer to cache */
-	s->dst_is_sid = check == FWD_SID_NONE ? is_our_sid(q.dst) : a.dst_is_sid;
+	s->dst_is_sid = check != FWD_SID_NONE ? a.dst_is_sid : !v4 && is_our_sid(q.dst);
 	if (!sid_only) {
 		if (!xdp) /* the ports are XDP's concern: ask them once, for both hooks */
 			fwd_ports(&a, fib, in_ifindex, true);

@@ -8,11 +8,15 @@
 #define SRV6_FWD_H
 
 #include <linux/if_ether.h>
+#include <linux/ip.h>
 #include <linux/ipv6.h>
 #include "ctx.h"
 #include "counters.h"
 #include "fib_cache.h"
 
+#ifndef AF_INET
+#define AF_INET 2
+#endif
 #ifndef AF_INET6
 #define AF_INET6 10
 #endif
@@ -84,8 +88,9 @@ INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup
 	}
 }
 
-/* Carries out a plan on a frame whose SRv6 processing is written: the IPv6
- * header (outer one after encapsulation) is at ETH_LEN. TC only for NEIGH
+/* Carries out a plan on a frame whose SRv6 processing is written: the IP
+ * header it forwards by (the outer one after encapsulation, the inner one
+ * after decapsulation) is at ETH_LEN, of the family h_proto says. TC only for NEIGH
  * and KERNEL; XDP only ever executes PLAN_FWD and PLAN_CHAIN. */
 INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fib,
 			    struct plan p)
@@ -93,8 +98,9 @@ INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fi
 	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
 	struct ethhdr *eth = data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct iphdr *ip4 = (void *)(eth + 1);
 
-	if ((void *)(ip6 + 1) > end)
+	if ((void *)(ip6 + 1) > end && (void *)(ip4 + 1) > end)
 		return V_DROP;
 	if (p.kind == PLAN_KERNEL)
 		return V_KERNEL;
@@ -109,10 +115,26 @@ INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fi
 		count_reason(SRV6_DROP_CHAIN_LIMIT);
 		return V_DROP;
 	}
-	ip6->hop_limit--;
+	bool v4 = eth->h_proto == bpf_htons(ETH_P_IP);
+	if (v4) {
+		if ((void *)(ip4 + 1) > end)
+			return V_DROP;
+		/* ip_decrease_ttl: the checksum moves with the TTL (RFC 1624);
+		 * the header's sum stays the same, so skb->csum needs nothing */
+		__u32 sum = ip4->check + (__u32)bpf_htons(0x0100);
+		ip4->check = (__u16)(sum + (sum >= 0xffff));
+		ip4->ttl--;
+	} else {
+		if ((void *)(ip6 + 1) > end)
+			return V_DROP;
+		ip6->hop_limit--;
+	}
 	if (p.kind == PLAN_NEIGH) {
-		struct bpf_redir_neigh nh = {.nh_family = AF_INET6};
-		__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
+		struct bpf_redir_neigh nh = {.nh_family = v4 ? AF_INET : AF_INET6};
+		if (v4)
+			nh.ipv4_nh = fib->ipv4_dst;
+		else
+			__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16);
 		return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0) == TC_ACT_REDIRECT
 			       ? V_REDIRECT : V_DROP;
 	}
@@ -131,6 +153,19 @@ INLINE void fib_init(struct bpf_fib_lookup *fib, void *ctx, const bool xdp,
 	fib->flowinfo = *(__be32 *)ip6 & bpf_htonl(0x0FFFFFFF);
 	fib->tot_len = tot_len;
 	__builtin_memcpy(fib->ipv6_src, &ip6->saddr, 16);
+}
+
+/* The FIB query for an IPv4 packet (decapsulated) heading to dst. */
+INLINE void fib_init4(struct bpf_fib_lookup *fib, void *ctx, const bool xdp,
+		      const struct iphdr *ip4, __u32 tot_len)
+{
+	fib->family = AF_INET;
+	fib->ifindex = ctx_ifindex(ctx, xdp);
+	fib->tos = ip4->tos;
+	fib->l4_protocol = ip4->protocol;
+	fib->tot_len = tot_len;
+	fib->ipv4_src = ip4->saddr;
+	fib->ipv4_dst = ip4->daddr;
 }
 
 #endif /* SRV6_FWD_H */

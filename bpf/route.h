@@ -12,4 +12,8 @@ struct route {
 	bool neigh_only; /* next hop and device known, only L2 left to resolve */
 };
 
+/* The inner families a decapsulating behaviour's row takes. */
+#define INNER_V4 1
+#define INNER_V6 2
+
 #endif

@@ -18,13 +18,20 @@
 #define SRV6_MAX_POLICIES (1u << 16)
 #define SRV6_MAX_PORTS 256
 
-/* Behaviours. One entry per behaviour; values are stable (they live in
- * pinned maps across restarts), so new behaviours only append. */
+/* Behaviours. Values are stable (they live in pinned maps across
+ * restarts) and are the kernel's SEG6_LOCAL_ACTION_* numbers, so a
+ * seg6local route's action maps to ours as it is; the gaps are behaviours
+ * not written yet. */
 enum srv6_action {
 	SRV6_ACTION_UNSPEC = 0,
 	SRV6_ACTION_END = 1,
 	SRV6_ACTION_END_X = 2,
 	SRV6_ACTION_END_T = 3,
+	SRV6_ACTION_END_DX6 = 5,
+	SRV6_ACTION_END_DX4 = 6,
+	SRV6_ACTION_END_DT6 = 7,
+	SRV6_ACTION_END_DT4 = 8,
+	SRV6_ACTION_END_DT46 = 16,
 	SRV6_ACTION__MAX,
 };
 
@@ -64,6 +71,8 @@ enum srv6_reason {
 	SRV6_DROP_TOO_BIG,         /* over the tunnel MTU, owed no ICMP error (IPv4 without DF,
 				    * an ICMP error, a later IPv4 fragment): dropped */
 	SRV6_DROP_NEXT_LOCAL,      /* End: next segment is a local address (the kernel blackholes) */
+	SRV6_DROP_SL_NOT_ZERO,     /* decapsulation: an SRH with segments left */
+	SRV6_DROP_INNER_PROTO,     /* decapsulation: no inner packet of the behaviour's family */
 	SRV6_REASON__MAX,
 };
 
@@ -85,9 +94,12 @@ struct srv6_sid_key {
 struct srv6_sid_entry {
 	__u32 action;    /* enum srv6_action; UNSPEC for a local address's own entry */
 	__u32 stats_idx; /* slot in sid_stats */
-	__u32 table;     /* End.T: routing table id */
-	__u32 oif;       /* End.X: egress ifindex, 0 = any */
-	__u8 nh6[16];    /* End.X: next hop */
+	__u32 table;     /* End.T, End.DT*: routing table id */
+	__u32 oif;       /* End.X, End.DX*: egress ifindex, 0 = any */
+	union {
+		__u8 nh6[16]; /* End.X, End.DX6: next hop (End.DX6: :: = the inner DA) */
+		__u8 nh4[4];  /* End.DX4: next hop (0.0.0.0 = the inner DA) */
+	};
 	__u32 flags;     /* SRV6_LOCAL */
 };
 

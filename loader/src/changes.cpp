@@ -32,6 +32,7 @@ srv6_sid_entry sid_entry(const SidConfig& c, uint32_t slot) {
   e.table = c.table;
   e.oif = c.oif;
   if (c.nh6) std::memcpy(e.nh6, c.nh6->data(), 16);
+  if (c.nh4) std::memcpy(e.nh4, c.nh4->data(), 4);
   return e;
 }
 

@@ -130,21 +130,80 @@ std::string format_prefix(const Prefix& p) {
   return format_addr(AF_INET, p4.addr) + "/" + std::to_string(p4.len);
 }
 
+namespace {
+constexpr Behaviour kBehaviours[] = {
+    {SRV6_ACTION_END, "End", 0, 0},
+    {SRV6_ACTION_END_X, "End.X", kNh6, kOif},
+    {SRV6_ACTION_END_T, "End.T", kTable, 0},
+    {SRV6_ACTION_END_DX4, "End.DX4", kNh4, kOif},
+    {SRV6_ACTION_END_DX6, "End.DX6", kNh6, kOif},
+    {SRV6_ACTION_END_DT4, "End.DT4", kTable, 0},
+    {SRV6_ACTION_END_DT6, "End.DT6", kTable, 0},
+    {SRV6_ACTION_END_DT46, "End.DT46", kTable, 0},
+};
+
+struct AttrName {
+  Attr attr;
+  std::string_view key;
+};
+constexpr AttrName kAttrNames[] = {{kNh4, "nh4"}, {kNh6, "nh6"}, {kOif, "oif"}, {kTable, "table"}};
+
+// "End.X, End.DX6": the behaviours that take attribute a.
+std::string takers(Attr a) {
+  std::string s;
+  for (const auto& b : kBehaviours)
+    if ((b.required | b.optional) & a) s += (s.empty() ? "" : ", ") + std::string(b.name);
+  return s;
+}
+}  // namespace
+
+std::span<const Behaviour> behaviours() { return kBehaviours; }
+
+const Behaviour* behaviour(srv6_action a) {
+  for (const auto& b : kBehaviours)
+    if (b.action == a) return &b;
+  return nullptr;
+}
+
+const Behaviour* behaviour(std::string_view name) {
+  for (const auto& b : kBehaviours)
+    if (b.name == name) return &b;
+  return nullptr;
+}
+
+std::string action_names() {
+  std::string s;
+  for (const auto& b : kBehaviours) s += (s.empty() ? "" : "|") + std::string(b.name);
+  return s;
+}
+
 std::string_view action_name(srv6_action a) {
-  switch (a) {
-    case SRV6_ACTION_END: return "End";
-    case SRV6_ACTION_END_X: return "End.X";
-    case SRV6_ACTION_END_T: return "End.T";
-    case SRV6_ACTION_UNSPEC:
-    case SRV6_ACTION__MAX: break;
-  }
-  return "unknown";
+  const Behaviour* b = behaviour(a);
+  return b ? b->name : "unknown";
 }
 
 std::optional<srv6_action> action_from_name(std::string_view name) {
-  for (auto a : {SRV6_ACTION_END, SRV6_ACTION_END_X, SRV6_ACTION_END_T})
-    if (action_name(a) == name) return a;
-  return std::nullopt;
+  const Behaviour* b = behaviour(name);
+  if (!b) return std::nullopt;
+  return b->action;
+}
+
+std::string format_addr4(const Addr4& a) { return format_addr(AF_INET, a); }
+
+Addr4 parse_addr4(std::string_view text) {
+  Addr4 a{};
+  if (!pton(AF_INET, text, a.data())) throw Error("invalid IPv4 address: " + std::string(text));
+  return a;
+}
+
+std::vector<AttrText> attributes(const SidConfig& c) {
+  std::vector<AttrText> v;
+  if (c.nh4) v.push_back({kNh4, "nh4", format_addr4(*c.nh4)});
+  if (c.nh6) v.push_back({kNh6, "nh6", format_addr6(*c.nh6)});
+  if (c.oif || !c.oif_name.empty())
+    v.push_back({kOif, "oif", c.oif_name.empty() ? std::to_string(c.oif) : c.oif_name});
+  if (c.table) v.push_back({kTable, "table", std::to_string(c.table)});
+  return v;
 }
 
 std::string_view encap_mode_name(srv6_encap_mode m) {
@@ -188,6 +247,8 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_DROP_PMTU_LIMITED: return "pmtu_ratelimited";
     case SRV6_DROP_TOO_BIG: return "too_big_no_icmp";
     case SRV6_DROP_NEXT_LOCAL: return "next_local";
+    case SRV6_DROP_SL_NOT_ZERO: return "sl_not_zero";
+    case SRV6_DROP_INNER_PROTO: return "bad_inner_proto";
     case SRV6_REASON__MAX: break;
   }
   return "unknown";  // no default: -Wswitch flags a reason added to the ABI
@@ -220,6 +281,8 @@ bool reason_is_drop(srv6_reason r) {
     case SRV6_DROP_PMTU_LIMITED:
     case SRV6_DROP_TOO_BIG:
     case SRV6_DROP_NEXT_LOCAL:
+    case SRV6_DROP_SL_NOT_ZERO:
+    case SRV6_DROP_INNER_PROTO:
       return true;
   }
   return false;  // no default: -Wswitch flags a reason added to the ABI
@@ -228,29 +291,43 @@ bool reason_is_drop(srv6_reason r) {
 // Messages are built only on refusal: this runs for every SID of a batch.
 void validate(const SidConfig& c) {
   check_unicast(c.sid.addr, [&] { return "SID " + format_prefix6(c.sid); });
-  if (!action_from_name(action_name(c.action)))
-    throw Error("unknown action " + std::to_string(c.action) + " for SID " + format_prefix6(c.sid));
-  auto act = [&] { return std::string(action_name(c.action)); };
+  const Behaviour* b = behaviour(c.action);
+  if (!b) throw Error("unknown action " + std::to_string(c.action) + " for SID " + format_prefix6(c.sid));
+  std::string_view act = b->name;
   // The parser keeps the oif as a name until main resolves it, so either
   // field means "oif given".
-  bool has_oif = c.oif != 0 || !c.oif_name.empty();
-  auto oif_text = [&] { return c.oif_name.empty() ? std::to_string(c.oif) : c.oif_name; };
-
-  if (c.action != SRV6_ACTION_END_X) {
-    if (c.nh6) throw Error(act() + ": nh6 " + format_addr6(*c.nh6) + " not allowed (End.X only)");
-    if (has_oif) throw Error(act() + ": oif " + oif_text() + " not allowed (End.X only)");
+  auto bit = [](bool on, Attr a) { return on ? unsigned(a) : 0u; };
+  unsigned given = bit(bool(c.nh4), kNh4) | bit(bool(c.nh6), kNh6) |
+                   bit(c.oif != 0 || !c.oif_name.empty(), kOif) | bit(c.table != 0, kTable);
+  if (unsigned extra = given & ~(b->required | b->optional)) {
+    for (const auto& a : kAttrNames)
+      if (extra & a.attr) {
+        std::string value;
+        for (const auto& t : attributes(c))
+          if (t.attr == a.attr) value = t.value;
+        throw Error(std::string(act) + ": " + std::string(a.key) + " " + value + " not allowed (" +
+                    takers(a.attr) + " take it)");
+      }
   }
-  if (c.action != SRV6_ACTION_END_T && c.table)
-    throw Error(act() + ": table " + std::to_string(c.table) + " not allowed (End.T only)");
-
-  if (c.action == SRV6_ACTION_END_X) {
-    if (!c.nh6) throw Error("End.X needs nh6");
-    check_unicast(*c.nh6, [] { return "End.X: nh6"; });
+  if (unsigned missing = b->required & ~given) {
+    for (const auto& a : kAttrNames)
+      if (missing & a.attr)
+        throw Error(std::string(act) + " needs " + std::string(a.key) +
+                    (a.attr == kTable ? " (1..4294967295)" : ""));
+  }
+  if (c.nh6) {
+    // End.DX6's :: means "the inner destination"; End.X has no such thing
+    if (c.action != SRV6_ACTION_END_DX6 || !is_unspec(*c.nh6))
+      check_unicast(*c.nh6, [&] { return std::string(act) + ": nh6"; });
     // A link-local next hop is ambiguous without the link it lives on.
-    if (is_link_local(*c.nh6) && !has_oif)
-      throw Error("End.X: link-local nh6 " + format_addr6(*c.nh6) + " needs oif");
+    if (is_link_local(*c.nh6) && !(given & kOif))
+      throw Error(std::string(act) + ": link-local nh6 " + format_addr6(*c.nh6) + " needs oif");
   }
-  if (c.action == SRV6_ACTION_END_T && c.table == 0) throw Error("End.T needs table (1..4294967295)");
+  if (c.nh4) {
+    const Addr4& a = *c.nh4;
+    if ((a[0] & 0xf0) == 0xe0 || a == Addr4{255, 255, 255, 255})
+      throw Error(std::string(act) + ": nh4 " + format_addr4(a) + " must be unicast (or 0.0.0.0)");
+  }
 }
 
 void validate(const PolicyConfig& c) {

@@ -417,10 +417,17 @@ std::vector<SidInfo> Instance::sids() const {
     i.config.table = e.table;
     i.config.oif = e.oif;
     if (e.oif) i.config.oif_name = ifname_of(e.oif);
-    if (e.action == SRV6_ACTION_END_X) {
-      Addr6 nh;
-      std::memcpy(nh.data(), e.nh6, 16);
-      i.config.nh6 = nh;
+    // the entry's next hop is the one its row takes (nh4 and nh6 share it)
+    if (const Behaviour* b = behaviour(i.config.action)) {
+      if ((b->required | b->optional) & kNh6) {
+        Addr6 nh;
+        std::memcpy(nh.data(), e.nh6, 16);
+        i.config.nh6 = nh;
+      } else if ((b->required | b->optional) & kNh4) {
+        Addr4 nh;
+        std::memcpy(nh.data(), e.nh4, 4);
+        i.config.nh4 = nh;
+      }
     }
     i.counters = read_counters(impl_->fd[Impl::SID_STATS], e.stats_idx);
     out.push_back(std::move(i));

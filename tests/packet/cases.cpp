@@ -10,9 +10,11 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "case_kit.hpp"
 #include "net_fixture.hpp"
 
 using namespace fixture;
+using namespace cases::kit;
 using pkt::ip4;
 using pkt::ip6;
 
@@ -21,14 +23,6 @@ namespace {
 
 // ---------------------------------------------------------------- packets
 
-const pkt::Ip6 kHostA = ip6("2001:db8:a::1");
-const pkt::Ip6 kHostB = ip6("2001:db8:b::1");
-
-pkt::Packet eth_in() {
-  pkt::Packet p;
-  p.eth(kInMac, kSenderMac);
-  return p;
-}
 
 // An SRv6 packet for `da` carrying an SRH with the given wire-order segments.
 struct SrOpts {
@@ -67,13 +61,6 @@ pkt::Packet inner4(const pkt::Ip4& dst, uint8_t ttl = 64) {
   return p;
 }
 
-pkt::Bytes with_eth(const pkt::Mac& d, const pkt::Mac& s, const pkt::Packet& l3) {
-  pkt::Packet p;
-  p.eth(d, s).append(l3);
-  return p.build();
-}
-
-size_t l3_len(const pkt::Bytes& frame) { return frame.size() - 14; }
 
 // Where an L3 packet's transport checksum is: the transport header's
 // offset in it and the field's offset in that header (UDP 6, TCP 16).
@@ -155,26 +142,6 @@ const pkt::Ip6 kEndXll = ip6("fc00:1::b");
 const pkt::Ip6 kEndT = ip6("fc00:1::7");
 const pkt::Ip6 kS2 = ip6("fc00:2::2"), kS3 = ip6("fc00:3::3");
 
-constexpr int kXdpPass = XDP_PASS, kXdpDrop = XDP_DROP, kXdpRedirect = XDP_REDIRECT;
-constexpr int kTcOk = TC_ACT_OK, kTcShot = TC_ACT_SHOT, kTcRedirect = TC_ACT_REDIRECT;
-
-// A SID packet forwarded by both hooks with the same output.
-Case forwarded(std::string name, std::string entry, pkt::Bytes in, pkt::Bytes out) {
-  srv6::Counters c{1, l3_len(in), 0};
-  return {name, entry, in, {kXdpRedirect, out, {}, c}, {kTcRedirect, out, {}, c}};
-}
-
-// A malformed SID packet: both hooks drop it and count the reason.
-Case dropped(std::string name, std::string entry, pkt::Bytes in, srv6_reason r) {
-  srv6::Counters c{0, 0, 1};
-  return {name, entry, in, {kXdpDrop, {}, {{r, 1}}, c}, {kTcShot, {}, {{r, 1}}, c}};
-}
-
-// XDP hands the frame up unchanged; TC processes it into `tc_out`.
-Case handed(std::string name, std::string entry, pkt::Bytes in, srv6_reason r, int tc_verdict,
-            pkt::Bytes tc_out, srv6::Counters tc_counters, std::map<srv6_reason, uint64_t> tc_reasons) {
-  return {name, entry, in, {kXdpPass, {}, {{r, 1}}, {}}, {tc_verdict, tc_out, tc_reasons, tc_counters}};
-}
 
 void add_endpoint_cases(std::vector<Case>& v) {
   const std::string end = "fc00:1::e/128";
@@ -1137,6 +1104,7 @@ std::vector<Case> all_cases() {
   add_pmtud_cases(v);
   add_local_cases(v);
   add_gso_cases(v);
+  add_decap_cases(v);
   return v;
 }
 
@@ -1183,6 +1151,7 @@ void configure(srv6::Instance& inst) {
   // policies covering the router's own addresses (fd00:3::1 on out1, 198.18.1.1 and its broadcast on in0)
   inst.add_policy({srv6::parse_prefix("fd00:3::/64"), SRV6_ENCAP, policy_addrs(1), kTunSrc});
   inst.add_policy({srv6::parse_prefix("198.18.0.0/15"), SRV6_ENCAP, policy_addrs(1), kTunSrc});
+  configure_decap(inst);
   // XDP may redirect to out0..out2 (vouched for: the runs are not live);
   // out3 stands for an egress that cannot take XDP frames.
   for (const char* dev : {"out0", "out1", "out2"})

@@ -53,6 +53,10 @@ inline void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 // Every case, in a stable order.
 std::vector<Case> all_cases();
 
+// The groups in files of their own (all_cases() takes them in).
+void add_decap_cases(std::vector<Case>& v);  // decap_cases.cpp
+void configure_decap(srv6::Instance& inst);   // their SIDs
+
 // Enters a fresh network namespace and builds the fixture's devices and
 // routes (net_fixture.hpp). Throws std::runtime_error on failure.
 void enter_fixture_namespace();

@@ -200,7 +200,9 @@ std::string sh_out(const std::string& cmd) {
 TEST(LocalAddresses, NeverListedASidOnOneMarked) {
   const std::map<std::string, bool> want_sids = {
       {"fc00:1::e/128", false}, {"fc00:1::a/128", false},    {"fc00:1::b/128", false}, {"fc00:1::7/128", false},
-      {"fc00:1:100::/48", false}, {"fd00:1::/64", false}, {"fd00:2::1/128", true}};
+      {"fc00:1:100::/48", false}, {"fd00:1::/64", false}, {"fd00:2::1/128", true},
+      {"fc00:1::d4/128", false},  {"fc00:1::d40/128", false}, {"fc00:1::d6/128", false}, {"fc00:1::d60/128", false},
+      {"fc00:1::74/128", false},  {"fc00:1::76/128", false},  {"fc00:1::46/128", false}};
   std::map<std::string, bool> sids;
   for (auto& s : g_inst->sids()) {
     EXPECT_NE(s.config.action, SRV6_ACTION_UNSPEC) << srv6::format_prefix6(s.config.sid);
@@ -225,6 +227,19 @@ TEST(LocalAddresses, NeverListedASidOnOneMarked) {
   std::map<std::string, bool> cli_sids;
   for (auto& s : js) cli_sids[s.at("sid").get<std::string>()] = s.value("local", false);
   EXPECT_EQ(cli_sids, want_sids);
+  // each behaviour's attributes, as its row names them
+  std::map<std::string, nlohmann::json> by_sid;
+  for (auto& s : js) by_sid[s.at("sid").get<std::string>()] = s;
+  EXPECT_EQ(by_sid["fc00:1::d4/128"].value("action", ""), "End.DX4");
+  EXPECT_EQ(by_sid["fc00:1::d4/128"].value("nh4", ""), "198.18.2.2");
+  EXPECT_EQ(by_sid["fc00:1::d40/128"].value("nh4", ""), "0.0.0.0");
+  EXPECT_EQ(by_sid["fc00:1::d60/128"].value("nh6", ""), "::");
+  EXPECT_FALSE(by_sid["fc00:1::d60/128"].contains("nh4"));
+  EXPECT_EQ(by_sid["fc00:1::46/128"].value("action", ""), "End.DT46");
+  EXPECT_EQ(by_sid["fc00:1::46/128"].value("table", 0), 100);
+  EXPECT_NE(sh_out(std::string(SRV6CTL) + " --instance " + g_inst->name() + " sid show fc00:1::d4")
+                .find("nh4 198.18.2.2"),
+            std::string::npos);
   auto jp = nlohmann::json::parse(sh_out(cli + "policy show"));
   EXPECT_EQ(jp.size(), g_inst->policies().size());
   for (auto& p : jp) {

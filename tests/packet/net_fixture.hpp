@@ -86,6 +86,24 @@ ip -6 route add fc00:99::/32 via fd00:2::99 dev out0
 ip -6 route add fc00:12::/32 via fd00:4::2 dev out2
 ip -6 route add fc00:77::/32 via fd00:5::2 dev out3
 ip -6 route add fc00::/16 via fd00:3::2 dev out1 table 100
+# decapsulation (decap_cases.cpp): IPv4 next hops on out0..out2, the inner
+# destinations in the main table and, overlapping, in table 100
+ip addr add 198.18.2.1/24 dev out0
+ip addr add 198.18.3.1/24 dev out1
+ip addr add 198.18.4.1/24 dev out2
+ip neigh add 198.18.2.2 lladdr 02:00:00:00:02:02 dev out0 nud permanent
+ip neigh add 198.18.3.2 lladdr 02:00:00:00:03:02 dev out1 nud permanent
+ip neigh add 198.18.4.2 lladdr 02:00:00:00:04:02 dev out2 nud permanent
+ip route add 10.20.0.0/16 via 198.18.2.2 dev out0
+ip route add 10.20.0.0/16 via 198.18.3.2 dev out1 table 100
+ip route add 10.12.0.0/16 via 198.18.4.2 dev out2 table 100
+ip route add blackhole 10.99.0.0/16 table 100
+ip route add local 198.18.1.1 dev lo table 100
+ip -6 route add 2001:db8:b::/64 via fd00:2::2 dev out0
+ip -6 route add 2001:db8:b::/64 via fd00:3::2 dev out1 table 100
+ip -6 route add 2001:db8:12::/64 via fd00:4::2 dev out2 table 100
+ip -6 route add unreachable 2001:db8:99::/64 table 100
+ip -6 route add local fd00:1::1 dev lo table 100
 # the link-local prefix route comes with the carrier, asynchronously
 for i in $(seq 50); do ip -6 route show dev out1 | grep -q '^fe80::/64' && break; sleep 0.1; done
 ip -6 route show dev out1 | grep -q '^fe80::/64'

@@ -149,7 +149,16 @@ TEST(Names, Actions) {
   EXPECT_EQ(action_from_name("End.X"), SRV6_ACTION_END_X);
   EXPECT_EQ(action_from_name("End.T"), SRV6_ACTION_END_T);
   EXPECT_FALSE(action_from_name("end"));
-  EXPECT_FALSE(action_from_name("End.DT6"));
+  EXPECT_EQ(action_from_name("End.DX4"), SRV6_ACTION_END_DX4);
+  EXPECT_EQ(action_from_name("End.DX6"), SRV6_ACTION_END_DX6);
+  EXPECT_EQ(action_from_name("End.DT4"), SRV6_ACTION_END_DT4);
+  EXPECT_EQ(action_from_name("End.DT6"), SRV6_ACTION_END_DT6);
+  EXPECT_EQ(action_from_name("End.DT46"), SRV6_ACTION_END_DT46);
+  // the kernel's numbers, so mirrored seg6local routes map as they are
+  EXPECT_EQ(SRV6_ACTION_END_DX6, 5);
+  EXPECT_EQ(SRV6_ACTION_END_DT46, 16);
+  EXPECT_FALSE(action_from_name("End.DX2"));  // not written yet
+  EXPECT_FALSE(action_from_name("End.dt6"));
   EXPECT_FALSE(action_from_name("unknown"));
   EXPECT_FALSE(action_from_name(""));
 }
@@ -267,6 +276,44 @@ TEST(ValidateSid, EndTRules) {
   c.nh6.reset();
   c.oif = 2;
   expect_error([&] { validate(c); }, "End.T: oif 2");
+}
+
+TEST(ValidateSid, DecapRules) {
+  auto a4 = [](uint8_t a, uint8_t b, uint8_t c, uint8_t d) { return Addr4{a, b, c, d}; };
+  SidConfig c = sid("fc00::1", SRV6_ACTION_END_DX4);
+  expect_error([&] { validate(c); }, "End.DX4 needs nh4");
+  c.nh4 = a4(0, 0, 0, 0);  // by the inner destination
+  EXPECT_NO_THROW(validate(c));
+  c.nh4 = a4(10, 0, 0, 1);
+  c.oif = 3;
+  EXPECT_NO_THROW(validate(c));
+  c.nh4 = a4(224, 0, 0, 1);
+  expect_error([&] { validate(c); }, "End.DX4: nh4 224.0.0.1 must be unicast");
+  c.nh4 = a4(10, 0, 0, 1);
+  c.nh6 = a6("fc00::2");
+  expect_error([&] { validate(c); }, "End.DX4: nh6 fc00::2 not allowed (End.X, End.DX6 take it)");
+
+  c = sid("fc00::1", SRV6_ACTION_END_DX6);
+  expect_error([&] { validate(c); }, "End.DX6 needs nh6");
+  c.nh6 = Addr6{};  // by the inner destination
+  EXPECT_NO_THROW(validate(c));
+  c.nh6 = a6("ff02::1");
+  expect_error([&] { validate(c); }, "End.DX6: nh6 ff02::1 must not be multicast");
+  c.nh6 = a6("fe80::1");
+  expect_error([&] { validate(c); }, "End.DX6: link-local nh6 fe80::1 needs oif");
+  c.oif_name = "eth0";
+  EXPECT_NO_THROW(validate(c));
+  c.nh4 = a4(10, 0, 0, 1);
+  expect_error([&] { validate(c); }, "End.DX6: nh4 10.0.0.1 not allowed (End.DX4 take it)");
+
+  for (auto a : {SRV6_ACTION_END_DT4, SRV6_ACTION_END_DT6, SRV6_ACTION_END_DT46}) {
+    c = sid("fc00::1", a);
+    expect_error([&] { validate(c); }, std::string(action_name(a)) + " needs table");
+    c.table = 100;
+    EXPECT_NO_THROW(validate(c));
+    c.oif = 2;
+    expect_error([&] { validate(c); }, std::string(action_name(a)) + ": oif 2 not allowed");
+  }
 }
 
 TEST(ValidatePolicy, Accepts) {

@@ -186,12 +186,41 @@ TEST(SidAdd, EndT) {
   EXPECT_EQ(as<SidAdd>("sid add fc00::3 action End.T table main").config.table, 254u);
 }
 
+TEST(SidAdd, Decap) {
+  SidAdd s = as<SidAdd>("sid add fc00::4 action End.DX4 nh4 10.0.0.2 oif eth0");
+  EXPECT_EQ(s.config.action, SRV6_ACTION_END_DX4);
+  EXPECT_EQ(s.config.nh4, (srv6::Addr4{10, 0, 0, 2}));
+  EXPECT_EQ(s.config.oif_name, "eth0");
+  EXPECT_EQ(as<SidAdd>("sid add fc00::4 action End.DX4 nh4 0.0.0.0").config.nh4, (srv6::Addr4{}));
+  s = as<SidAdd>("sid add fc00::5 action End.DX6 nh6 ::");
+  EXPECT_EQ(s.config.action, SRV6_ACTION_END_DX6);
+  EXPECT_EQ(s.config.nh6, srv6::Addr6{});
+  EXPECT_EQ(as<SidAdd>("sid add fc00::5 action End.DX6 nh6 fe80::1 oif eth1").config.oif_name, "eth1");
+  for (std::string a : {"End.DT4", "End.DT6", "End.DT46"}) {
+    EXPECT_EQ(as<SidAdd>("sid add fc00::6 action " + a + " table 100").config.table, 100u);
+    // iproute2's vrftable: the same table, looked up without a VRF device
+    EXPECT_EQ(as<SidAdd>("sid add fc00::6 action " + a + " vrftable 200").config.table, 200u);
+  }
+  EXPECT_EQ(as<SidAdd>("sid add fc00::6 action End.DT46 table 7").config.action, SRV6_ACTION_END_DT46);
+}
+
 TEST(SidAdd, Refusals) {
   refuses("sid add", {"sid add: missing SID"});
   refuses("sid add fc00::1", {"sid add: missing action"});
   refuses("sid add fc00::1 action", {"missing value for action"});
   refuses("sid add fc00::1 action End.Q", {"sid add: unknown action End.Q"});
   refuses("sid add fc00::1 action end", {"unknown action end"});
+  refuses("sid add fc00::1 action End.DX2 oif eth0", {"unknown action End.DX2 (End|End.X|End.T|End.DX4"});
+  refuses("sid add fc00::1 action End.DX4", {"End.DX4 needs nh4"});
+  refuses("sid add fc00::1 action End.DX4 nh4 10.0.0.256", {"invalid IPv4 address: 10.0.0.256"});
+  refuses("sid add fc00::1 action End.DX4 nh4 fc00::1", {"invalid IPv4 address: fc00::1"});
+  refuses("sid add fc00::1 action End.DX4 nh4 255.255.255.255", {"must be unicast"});
+  refuses("sid add fc00::1 action End.DX4 nh4 10.0.0.1 table 5", {"End.DX4: table 5 not allowed"});
+  refuses("sid add fc00::1 action End.DX6", {"End.DX6 needs nh6"});
+  refuses("sid add fc00::1 action End.DX6 nh6 fe80::1", {"End.DX6: link-local nh6 fe80::1 needs oif"});
+  refuses("sid add fc00::1 action End.DT46", {"End.DT46 needs table"});
+  refuses("sid add fc00::1 action End.DT6 table 5 vrftable 5", {"duplicate keyword vrftable"});
+  refuses("sid add fc00::1 action End.DT4 table 5 nh4 10.0.0.1", {"End.DT4: nh4 10.0.0.1 not allowed"});
   refuses("sid add fc00::1 action End.X", {"sid add: End.X needs nh6"});
   refuses("sid add fc00::1 action End.X nh6", {"missing value for nh6"});
   refuses("sid add fc00::1 action End.X nh6 fc00::zz", {"fc00::zz"});

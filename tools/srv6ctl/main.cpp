@@ -61,17 +61,17 @@ std::string sid_attributes(const SidConfig& c) {
   auto add = [&](const std::string& key, const std::string& value) {
     s += (s.empty() ? "" : " ") + key + " " + value;
   };
-  if (c.nh6) add("nh6", format_addr6(*c.nh6));
-  if (c.oif) add("oif", oif_display(c.oif));
-  if (c.table) add("table", std::to_string(c.table));
+  for (const auto& a : attributes(c))
+    add(std::string(a.key), a.attr == kOif ? oif_display(c.oif) : a.value);
   return s;
 }
 
 json sid_json(const SidInfo& s, bool stats) {
   json j = {{"sid", format_prefix6(s.config.sid)}, {"action", action_name(s.config.action)}};
-  if (s.config.nh6) j["nh6"] = format_addr6(*s.config.nh6);
-  if (s.config.oif) j["oif"] = oif_display(s.config.oif);
-  if (s.config.table) j["table"] = s.config.table;
+  for (const auto& a : attributes(s.config)) {
+    if (a.attr == kTable) j["table"] = s.config.table;
+    else j[std::string(a.key)] = a.attr == kOif ? oif_display(s.config.oif) : a.value;
+  }
   if (s.local) j["local"] = true;
   if (stats) j["stats"] = counter_json(s.counters);
   return j;

@@ -160,22 +160,25 @@ Action parse_detach(Tokens& t) {
 }
 
 Action parse_sid_add(Tokens& t) {
-  static constexpr Keyword table[] = {{"action", "action", true}, {"nh6", "nh6", true},
-                                      {"oif", "oif", true},       {"table", "table", true},
-                                      {"count", "count", false}};
+  // every attribute of the behaviour table (srv6/config.hpp); which one a
+  // behaviour needs or refuses is its row's rule, validate()'s
+  static constexpr Keyword table[] = {
+      {"action", "action", true}, {"nh4", "nh4", true},         {"nh6", "nh6", true},
+      {"oif", "oif", true},       {"table", "table", true},     {"vrftable", "table", true},
+      {"count", "count", false}};
   SidAdd s;
   s.config.sid = parse_prefix6(t.positional("SID"));
   Found f = parse_keywords(t, table);
   auto* action = f.get("action");
-  if (!action) throw Error("missing action (End|End.X|End.T)");
+  if (!action) throw Error("missing action (" + action_names() + ")");
   auto a = action_from_name(*action);
-  if (!a) throw Error(cat("unknown action ", *action));
+  if (!a) throw Error(cat("unknown action ", *action, " (", action_names(), ")"));
   s.config.action = *a;
+  if (auto* nh4 = f.get("nh4")) s.config.nh4 = parse_addr4(*nh4);
   if (auto* nh6 = f.get("nh6")) s.config.nh6 = parse_addr6(*nh6);
   if (auto* oif = f.get("oif")) s.config.oif_name = check_dev(*oif);
   if (auto* tbl = f.get("table")) s.config.table = parse_table(*tbl);
   s.count = f.get("count") != nullptr;
-  // Which attributes each action needs or refuses is validate()'s rule.
   validate(s.config);
   return s;
 }
@@ -421,6 +424,9 @@ const char* usage() {
          "  sid add SID[/LEN] action End [count]\n"
          "  sid add SID[/LEN] action End.X nh6 ADDR [oif DEV] [count]\n"
          "  sid add SID[/LEN] action End.T table ID [count]\n"
+         "  sid add SID[/LEN] action End.DX4 nh4 ADDR [oif DEV] [count]   (0.0.0.0 = the inner DA)\n"
+         "  sid add SID[/LEN] action End.DX6 nh6 ADDR [oif DEV] [count]   (:: = the inner DA)\n"
+         "  sid add SID[/LEN] action End.DT4|End.DT6|End.DT46 table ID [count]   (vrftable ID: the same)\n"
          "  sid del SID[/LEN]\n"
          "  sid show [SID[/LEN]]\n"
          "  policy add PREFIX encap|encap.red segs SID[,SID...] [src ADDR]\n"

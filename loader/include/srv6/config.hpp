@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -50,6 +51,29 @@ std::string format_addr6(const Addr6& a);
 std::string format_prefix(const Prefix& p);
 std::string format_prefix6(const Prefix6& p);
 
+// A SID's attributes, as iproute2's seg6local keywords.
+enum Attr : unsigned {
+  kNh4 = 1,    // nh4 ADDR
+  kNh6 = 2,    // nh6 ADDR
+  kOif = 4,    // oif DEV
+  kTable = 8,  // table ID (vrftable ID: the same)
+};
+
+// The behaviour table, as the kernel's seg6_action_desc: one row per
+// behaviour, its name as iproute2 spells it, the attributes it needs and
+// those it may take. Validation, the CLI's keywords, `show` and the JSON
+// all follow it (bpf/behaviours.h is the datapath's side of each row).
+struct Behaviour {
+  srv6_action action;
+  std::string_view name;
+  unsigned required;  // Attr bits
+  unsigned optional;
+};
+std::span<const Behaviour> behaviours();
+const Behaviour* behaviour(srv6_action a);       // nullptr: unknown
+const Behaviour* behaviour(std::string_view name);
+std::string action_names();  // "End|End.X|..."
+
 // Behaviour names as iproute2 spells them ("End", "End.X", "End.T").
 std::string_view action_name(srv6_action a);
 std::optional<srv6_action> action_from_name(std::string_view name);
@@ -59,11 +83,23 @@ std::optional<srv6_encap_mode> encap_mode_from_name(std::string_view name);
 struct SidConfig {
   Prefix6 sid;
   srv6_action action = SRV6_ACTION_UNSPEC;
-  std::optional<Addr6> nh6;  // End.X
-  uint32_t oif = 0;          // End.X: ifindex, 0 = none
+  std::optional<Addr6> nh6;  // End.X, End.DX6 (:: = the inner destination)
+  uint32_t oif = 0;          // End.X, End.DX*: ifindex, 0 = none
   std::string oif_name;      // for display; resolved to oif by the caller
-  uint32_t table = 0;        // End.T
+  uint32_t table = 0;        // End.T, End.DT*
+  std::optional<Addr4> nh4;  // End.DX4 (0.0.0.0 = the inner destination)
 };
+
+// The attributes a SID carries, in iproute2's order, as `show` prints
+// them: keyword and value text (oif: its name, else the ifindex).
+struct AttrText {
+  Attr attr;
+  std::string_view key;
+  std::string value;
+};
+std::vector<AttrText> attributes(const SidConfig& c);
+std::string format_addr4(const Addr4& a);
+Addr4 parse_addr4(std::string_view text);
 
 struct PolicyConfig {
   Prefix prefix;

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* End.DT4, End.DT6 and End.DT46 (RFC 8986 4.5, 4.7, 4.8): decapsulate and
+ * look the inner destination up in the SID's table, directly (the kernel's
+ * End.DT6 `table` mode): no VRF device, no strict mode. They differ only in
+ * the inner families their rows accept (behaviours.h). Local delivery is
+ * allowed, as the kernel allows it for DT6 and through the VRF for DT4. */
+#ifndef SRV6_END_DT_H
+#define SRV6_END_DT_H
+
+#include "route.h"
+
+#define TABLE_MAIN 254
+
+INLINE void end_dt_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib,
+			 struct route *r)
+{
+	fib->tbid = e->table;
+	r->flags |= BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_TBID;
+	r->main_table = e->table == TABLE_MAIN;
+}
+
+#endif

@@ -1,0 +1,192 @@
+// The decapsulating behaviours (End.DX4, End.DX6, End.DT4, End.DT6,
+// End.DT46): inner IPv4 and IPv6, with and without an SRH (SL 0), the
+// refusals (SL > 0, the wrong inner family), and the inner packet routed
+// as a plain packet of its family: hop limit, MTU, no route, local
+// delivery, the table kept apart from main, a SID of ours inside. Expected
+// bytes from the builder: the inner packet as it was sent, its hop limit
+// or TTL one less (the builder recomputes the IPv4 checksum).
+#include "case_kit.hpp"
+
+using namespace fixture;
+using namespace cases::kit;
+using pkt::ip4;
+using pkt::ip6;
+
+namespace cases {
+namespace {
+
+const pkt::Ip6 kDX4 = ip6("fc00:1::d4"), kDX4any = ip6("fc00:1::d40");
+const pkt::Ip6 kDX6 = ip6("fc00:1::d6"), kDX6any = ip6("fc00:1::d60");
+const pkt::Ip6 kDT4 = ip6("fc00:1::74"), kDT6 = ip6("fc00:1::76"), kDT46 = ip6("fc00:1::46");
+const pkt::Ip6 kEndSid = ip6("fc00:1::e"), kNext = ip6("fc00:2::2");
+
+std::string entry(const pkt::Ip6& sid) { return srv6::format_addr6(sid) + "/128"; }
+
+struct Outer {
+  std::optional<uint8_t> sl{};  // an SRH with this SL; none without
+  bool hbh = false;             // a Hop-by-Hop header first
+};
+
+// The packet an ingress PE sends to `sid`: outer IPv6 (its own class and
+// label), optional extension headers, then the inner packet.
+pkt::Bytes outer(const pkt::Ip6& sid, const pkt::Packet& inner, Outer o = {}) {
+  pkt::Packet p = eth_in();
+  p.ipv6({.src = ip6("fc00:9::1"), .dst = sid, .traffic_class = 0x2c, .flow_label = 0x12345});
+  if (o.hbh) p.hbh({.options = {0x05, 0x02, 0x00, 0x00}});  // router alert
+  if (o.sl) {
+    pkt::Srh srh;
+    srh.segments = {sid, ip6("fc00:9::9")};
+    srh.segments_left = *o.sl;
+    p.srh(srh);
+  }
+  return p.append(inner).build();
+}
+
+pkt::Packet in6(const pkt::Ip6& dst, uint8_t hop_limit = 64, size_t payload = 16) {
+  pkt::Packet p;
+  p.ipv6({.src = kHostA, .dst = dst, .traffic_class = 0xb9, .flow_label = 0xabcde, .hop_limit = hop_limit});
+  p.udp(1111, 2222).payload(std::string(payload, 'x'));
+  return p;
+}
+
+pkt::Packet in4(const pkt::Ip4& dst, uint8_t ttl = 64, uint16_t frag = 0, size_t payload = 18,
+                const pkt::Ip4& src = ip4("192.0.2.1")) {
+  pkt::Packet p;
+  p.ipv4({.src = src, .dst = dst, .tos = 0xb8, .ttl = ttl, .id = 7, .frag = frag});
+  p.udp(1111, 2222).payload(std::string(payload, 'y'));
+  return p;
+}
+
+// The inner packet as the kernel gets it from TC: the ingress frame's MACs.
+pkt::Bytes decapsulated(const pkt::Packet& inner) { return with_eth(kInMac, kSenderMac, inner); }
+
+// Handed to the kernel by TC, decapsulated: ICMP errors and local delivery
+// are the kernel's. ok: counted as a packet processed, else an error.
+Case to_kernel(std::string name, const pkt::Ip6& sid, const pkt::Packet& inner, srv6_reason r, bool ok) {
+  auto in = outer(sid, inner);
+  srv6::Counters c = ok ? srv6::Counters{1, l3_len(in), 0} : srv6::Counters{0, 0, 1};
+  return handed(name, entry(sid), in, r, kTcOk, decapsulated(inner), c, {{r, 1}});
+}
+
+// No route for it in the SID's table: XDP leaves it to TC, which drops it
+// (never routed in main) and counts the error.
+Case no_route(std::string name, const pkt::Ip6& sid, const pkt::Packet& inner) {
+  auto in = outer(sid, inner);
+  return {name, entry(sid), in, {kXdpPass, {}, {{SRV6_PASS_KERNEL_ROUTE, 1}}, {}},
+          {kTcShot, {}, {{SRV6_DROP_NO_ROUTE, 1}}, {0, 0, 1}}};
+}
+
+void add_dt_cases(std::vector<Case>& v) {
+  // table 100 sends 2001:db8:b::/64 and 10.20.0.0/16 out of out1; main out of out0
+  const pkt::Ip4 v4dst = ip4("10.20.0.5");
+  auto out1_6 = with_eth(kNh1Mac, kOut1Mac, in6(kHostB, 63));
+  auto out1_4 = with_eth(kNh1Mac, kOut1Mac, in4(v4dst, 63));
+  v.push_back(forwarded("EndDT46_IPv6_inner_no_SRH", entry(kDT46), outer(kDT46, in6(kHostB)), out1_6));
+  v.push_back(forwarded("EndDT46_IPv4_inner_no_SRH", entry(kDT46), outer(kDT46, in4(v4dst)), out1_4));
+  v.push_back(forwarded("EndDT46_IPv6_inner_SRH_SL0", entry(kDT46), outer(kDT46, in6(kHostB), {.sl = 0}), out1_6));
+  v.push_back(forwarded("EndDT46_IPv4_inner_SRH_SL0", entry(kDT46), outer(kDT46, in4(v4dst), {.sl = 0}), out1_4));
+  v.push_back(forwarded("EndDT46_after_HopByHop_and_SRH_SL0", entry(kDT46),
+                        outer(kDT46, in6(kHostB), {.sl = 0, .hbh = true}), out1_6));
+  v.push_back(forwarded("EndDT6_IPv6_inner", entry(kDT6), outer(kDT6, in6(kHostB)), out1_6));
+  v.push_back(forwarded("EndDT4_IPv4_inner", entry(kDT4), outer(kDT4, in4(v4dst)), out1_4));
+  v.push_back(forwarded("EndDT4_inner_TTL_2", entry(kDT4), outer(kDT4, in4(v4dst, 2)),
+                        with_eth(kNh1Mac, kOut1Mac, in4(v4dst, 1))));
+
+  // refusals: segments left, the wrong inner family, no inner packet at all
+  v.push_back(dropped("EndDT46_SRH_SL1", entry(kDT46), outer(kDT46, in6(kHostB), {.sl = 1}), SRV6_DROP_SL_NOT_ZERO));
+  v.push_back(dropped("EndDT4_IPv6_inner", entry(kDT4), outer(kDT4, in6(kHostB)), SRV6_DROP_INNER_PROTO));
+  v.push_back(dropped("EndDT6_IPv4_inner", entry(kDT6), outer(kDT6, in4(v4dst)), SRV6_DROP_INNER_PROTO));
+  {
+    pkt::Packet udp;
+    udp.udp(1, 2).payload("not a packet of either family");
+    v.push_back(dropped("EndDT46_UDP_inner", entry(kDT46), outer(kDT46, udp), SRV6_DROP_INNER_PROTO));
+  }
+
+  // ip6_forward / ip_forward: hop limit and MTU answered by the kernel
+  v.push_back(to_kernel("EndDT6_inner_hop_limit_1", kDT6, in6(kHostB, 1), SRV6_PASS_HOP_LIMIT, false));
+  v.push_back(to_kernel("EndDT4_inner_TTL_1", kDT4, in4(v4dst, 1), SRV6_PASS_HOP_LIMIT, false));
+  // table 100 sends 2001:db8:12::/64 and 10.12.0.0/16 out of out2 (MTU 1280)
+  v.push_back(to_kernel("EndDT6_inner_too_big_for_egress", kDT6, in6(ip6("2001:db8:12::1"), 64, 1300),
+                        SRV6_PASS_TOO_BIG, false));
+  v.push_back(to_kernel("EndDT4_inner_too_big_DF", kDT4, in4(ip4("10.12.0.1"), 64, 0x4000, 1300),
+                        SRV6_PASS_TOO_BIG, false));
+  // without DF the kernel would fragment it, routed in main: dropped instead
+  v.push_back(dropped("EndDT4_inner_too_big_no_DF", entry(kDT4), outer(kDT4, in4(ip4("10.12.0.1"), 64, 0, 1300)),
+                      SRV6_DROP_TOO_BIG));
+
+  // routing failures in the table are the SID's errors; main is not asked
+  v.push_back(no_route("EndDT6_unreachable_in_table", kDT6, in6(ip6("2001:db8:99::1"))));
+  v.push_back(no_route("EndDT4_blackhole_in_table", kDT4, in4(ip4("10.99.0.1"))));
+  v.push_back(no_route("EndDT6_route_only_in_main", kDT6, in6(ip6("2001:db8:c::1"))));
+
+  // the table's local routes: delivered by the kernel, a packet processed
+  v.push_back(to_kernel("EndDT6_local_destination", kDT6, in6(ip6(kIn0Addr6)), SRV6_PASS_KERNEL_ROUTE, true));
+  v.push_back(to_kernel("EndDT4_local_destination", kDT4, in4(ip4(kIn0Addr4)), SRV6_PASS_KERNEL_ROUTE, true));
+}
+
+void add_dx_cases(std::vector<Case>& v) {
+  // End.DX4 to 198.18.2.2 (out0), whatever the inner destination
+  v.push_back(forwarded("EndDX4_nh4", entry(kDX4), outer(kDX4, in4(ip4("10.30.0.1"))),
+                        with_eth(kNh0Mac, kOut0Mac, in4(ip4("10.30.0.1"), 63))));
+  v.push_back(forwarded("EndDX4_nh4_SRH_SL0", entry(kDX4), outer(kDX4, in4(ip4("10.30.0.1")), {.sl = 0}),
+                        with_eth(kNh0Mac, kOut0Mac, in4(ip4("10.30.0.1"), 63))));
+  // 0.0.0.0: by the inner destination in main (out0; table 100 says out1)
+  v.push_back(forwarded("EndDX4_by_inner_destination", entry(kDX4any), outer(kDX4any, in4(ip4("10.20.0.5"))),
+                        with_eth(kNh0Mac, kOut0Mac, in4(ip4("10.20.0.5"), 63))));
+  v.push_back(dropped("EndDX4_IPv6_inner", entry(kDX4), outer(kDX4, in6(kHostB)), SRV6_DROP_INNER_PROTO));
+  v.push_back(dropped("EndDX4_martian_inner_source", entry(kDX4),
+                      outer(kDX4, in4(ip4("10.30.0.1"), 64, 0, 18, ip4("127.0.0.1"))), SRV6_DROP_BAD_IP_HEADER));
+  v.push_back(to_kernel("EndDX4_inner_TTL_1", kDX4any, in4(ip4("10.20.0.5"), 1), SRV6_PASS_HOP_LIMIT, false));
+
+  // End.DX6 to fd00:3::2 (out1), and with :: by the inner destination (main: out0)
+  v.push_back(forwarded("EndDX6_nh6", entry(kDX6), outer(kDX6, in6(ip6("2001:db8:77::1"))),
+                        with_eth(kNh1Mac, kOut1Mac, in6(ip6("2001:db8:77::1"), 63))));
+  v.push_back(forwarded("EndDX6_by_inner_destination", entry(kDX6any), outer(kDX6any, in6(kHostB)),
+                        with_eth(kNh0Mac, kOut0Mac, in6(kHostB, 63))));
+  v.push_back(dropped("EndDX6_IPv4_inner", entry(kDX6), outer(kDX6, in4(ip4("10.30.0.1"))), SRV6_DROP_INNER_PROTO));
+  v.push_back(dropped("EndDX6_SRH_SL1", entry(kDX6), outer(kDX6, in6(kHostB), {.sl = 1}), SRV6_DROP_SL_NOT_ZERO));
+  v.push_back(to_kernel("EndDX6_inner_hop_limit_1", kDX6any, in6(kHostB, 1), SRV6_PASS_HOP_LIMIT, false));
+  {
+    // seg6_lookup_nexthop without local delivery: a local address is a
+    // blackhole, the packet counted as processed
+    auto in = outer(kDX6any, in6(ip6(kIn0Addr6)));
+    srv6::Counters c{1, l3_len(in), 0};
+    v.push_back({"EndDX6_inner_to_a_local_address", entry(kDX6any), in,
+                 {kXdpDrop, {}, {{SRV6_DROP_NEXT_LOCAL, 1}}, c}, {kTcShot, {}, {{SRV6_DROP_NEXT_LOCAL, 1}}, c}});
+  }
+  {
+    // the inner packet is for our End SID: processed next, in the same pass
+    auto srv6_inner = [](const pkt::Ip6& da, uint8_t sl, uint8_t hl) {
+      pkt::Packet p;
+      p.ipv6({.src = kHostA, .dst = da, .hop_limit = hl});
+      pkt::Srh srh;
+      srh.segments = {kNext, kEndSid};
+      srh.segments_left = sl;
+      p.srh(srh).append(in6(kHostB));
+      return p;
+    };
+    v.push_back(forwarded("EndDX6_inner_for_our_End_SID", entry(kDX6any), outer(kDX6any, srv6_inner(kEndSid, 1, 64)),
+                          with_eth(kNh0Mac, kOut0Mac, srv6_inner(kNext, 0, 63))));
+  }
+}
+
+}  // namespace
+
+void add_decap_cases(std::vector<Case>& v) {
+  add_dt_cases(v);
+  add_dx_cases(v);
+}
+
+void configure_decap(srv6::Instance& inst) {
+  using srv6::parse_addr6;
+  using srv6::parse_prefix6;
+  inst.add_sid({.sid = parse_prefix6("fc00:1::d4"), .action = SRV6_ACTION_END_DX4, .nh4 = srv6::Addr4{198, 18, 2, 2}});
+  inst.add_sid({.sid = parse_prefix6("fc00:1::d40"), .action = SRV6_ACTION_END_DX4, .nh4 = srv6::Addr4{}});
+  inst.add_sid({.sid = parse_prefix6("fc00:1::d6"), .action = SRV6_ACTION_END_DX6, .nh6 = parse_addr6("fd00:3::2")});
+  inst.add_sid({.sid = parse_prefix6("fc00:1::d60"), .action = SRV6_ACTION_END_DX6, .nh6 = srv6::Addr6{}});
+  inst.add_sid({.sid = parse_prefix6("fc00:1::74"), .action = SRV6_ACTION_END_DT4, .table = 100});
+  inst.add_sid({.sid = parse_prefix6("fc00:1::76"), .action = SRV6_ACTION_END_DT6, .table = 100});
+  inst.add_sid({.sid = parse_prefix6("fc00:1::46"), .action = SRV6_ACTION_END_DT46, .table = 100});
+}
+
+}  // namespace cases
