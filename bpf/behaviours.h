@@ -23,7 +23,8 @@ enum sid_input {
 struct row {
 	__u8 input;    /* enum sid_input */
 	__u8 inner;    /* IN_DECAP: INNER_V4 | INNER_V6, the families taken */
-	bool local_ok; /* IN_DECAP: the inner packet may be delivered locally */
+	bool local_ok; /* IN_DECAP: an inner packet for a local address routed in main is
+			* delivered (else blackholed) */
 };
 
 INLINE struct row sid_row(__u32 action)

@@ -45,7 +45,8 @@ INLINE bool inner_is_ours(const struct bpf_fib_lookup *fib, bool v6)
 	return pe && !(pe->flags & SRV6_LOCAL);
 }
 
-/* One of the router's own addresses (the loader keeps them in the tries). */
+/* One of the router's own addresses (the loader keeps them in the tries):
+ * asked only of a route in main, where the kernel's local table decides. */
 INLINE bool inner_is_local(const struct bpf_fib_lookup *fib, bool v6)
 {
 	if (v6)
@@ -56,17 +57,18 @@ INLINE bool inner_is_local(const struct bpf_fib_lookup *fib, bool v6)
 	return pe && (pe->flags & SRV6_LOCAL);
 }
 
-/* ip_route_input's martians and ip6_forward's refusals of the inner
- * packet, which the kernel drops: 0 or SRV6_DROP_BAD_IP_HEADER. */
+/* What the kernel's forwarding of the inner packet drops: ip_route_input's
+ * martian sources (its destination is the route's business: End.DX4
+ * routes by nh4 and forwards whatever the inner destination), and
+ * ip6_forward's "security critical" source check. 0 or
+ * SRV6_DROP_BAD_IP_HEADER. */
 INLINE int inner4_check(const struct iphdr *ip4)
 {
-	__u8 s = ((const __u8 *)&ip4->saddr)[0], d = ((const __u8 *)&ip4->daddr)[0];
+	__u8 s = ((const __u8 *)&ip4->saddr)[0];
 	if (ip4->version != 4 || ip4->ihl < 5)
 		return SRV6_DROP_BAD_IP_HEADER;
 	if (s == 0 || s == 127 || (s & 0xf0) == 0xe0 || ip4->saddr == 0xffffffff)
 		return SRV6_DROP_BAD_IP_HEADER; /* zeronet, loopback, multicast, broadcast */
-	if (d == 0 || d == 127 || (d & 0xf0) == 0xe0 || ip4->daddr == 0xffffffff)
-		return SRV6_DROP_BAD_IP_HEADER; /* not forwarded: martian or multicast */
 	return 0;
 }
 
@@ -74,12 +76,16 @@ INLINE int inner6_check(const struct ipv6hdr *ip6)
 {
 	const __u32 *s = ip6->saddr.in6_u.u6_addr32;
 	if (ip6->version != 6 || !(s[0] | s[1] | s[2] | s[3]))
-		return SRV6_DROP_BAD_IP_HEADER;
-	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff || ip6->daddr.in6_u.u6_addr8[0] == 0xff)
-		return SRV6_DROP_BAD_IP_HEADER; /* multicast: not forwarded */
+		return SRV6_DROP_BAD_IP_HEADER; /* unspecified source */
+	if (ip6->saddr.in6_u.u6_addr8[0] == 0xff)
+		return SRV6_DROP_BAD_IP_HEADER; /* multicast source */
+	if (!(s[0] | s[1] | s[2]) && s[3] == bpf_htonl(1))
+		return SRV6_DROP_BAD_IP_HEADER; /* loopback source */
 	return 0;
 }
 
+/* families: the inner ones the row takes; local_ok: a local destination in
+ * main is delivered (else blackholed, as End.DX6's seg6_lookup_nexthop). */
 INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry *e,
 			  __u8 families, bool local_ok)
 {
@@ -148,15 +154,12 @@ INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry
 			a.rc = BPF_FIB_LKUP_RET_NOT_FWDED; /* the kernel's "not a neighbour" */
 		else if (!r.neigh_only)
 			a = fwd_lookup(ctx, xdp, &fib, r.flags, FWD_SID_NONE, ctx_ifindex(ctx, xdp));
+		/* In a table of its own, "not forwarded" is no route: the FIB
+		 * helper says the same of a local route, so a local address
+		 * the table routes is not delivered (docs/semantics.md), and
+		 * nothing the kernel would route further leaks into main: an
+		 * IPv4 packet to fragment is dropped */
 		p = plan_forward(ctx, xdp, &fib, a, hop_limit, r.main_table, seg_len);
-		/* a table of its own: local delivery is the kernel's (its local
-		 * table comes first); what it would route further must not leak
-		 * into the main table: an IPv4 packet to fragment is dropped */
-		if (!r.main_table && a.rc == BPF_FIB_LKUP_RET_NOT_FWDED && local_ok && !ll_src &&
-		    inner_is_local(&fib, v6)) {
-			p.kind = PLAN_KERNEL;
-			p.reason = SRV6_PASS_KERNEL_ROUTE;
-		}
 		if (!r.main_table && !v6 && p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_TOO_BIG) {
 			struct iphdr *i4 = data + (in.off & 0xfff);
 			if ((void *)(i4 + 1) > end)

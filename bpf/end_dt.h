@@ -2,8 +2,9 @@
 /* End.DT4, End.DT6 and End.DT46 (RFC 8986 4.5, 4.7, 4.8): decapsulate and
  * look the inner destination up in the SID's table, directly (the kernel's
  * End.DT6 `table` mode): no VRF device, no strict mode. They differ only in
- * the inner families their rows accept (behaviours.h). Local delivery is
- * allowed, as the kernel allows it for DT6 and through the VRF for DT4. */
+ * the inner families their rows accept (behaviours.h). In the main table
+ * a local destination is delivered, as the kernel's local table comes
+ * first; in a table of its own it is not (decap.h). */
 #ifndef SRV6_END_DT_H
 #define SRV6_END_DT_H
 

@@ -309,6 +309,129 @@ def endpoint_cases(b, row, sid):
     b.add_cuts(row, full, bounds, "SRH 3 SIDs SL=2 + DOH + IPv6/UDP")
 
 
+def decap_cases(b, row, sid, fams):
+    """End.DX4 / End.DX6 / End.DT6: the outer headers in every shape the
+    kernel's decap_and_validate takes or refuses, the inner packet in every
+    shape its forwarding (ip_forward / ip6_forward) answers differently."""
+    v4only = fams == (4,)
+    dst6 = "2001:db8:b::5"
+    dst4 = "10.30.0.5"
+
+    def inner(i, fam=None, size=64, **kw):
+        """The inner packet and its next header value; sources with a way
+        back (src), so ICMP errors the DUT sends about it are compared."""
+        fam = fam or fams[0]
+        if fam == 6:
+            return udp6(i, size, src=topo.SRC6, dst=kw.pop("dst", dst6), **kw), 41
+        return udp4(i, size, src=kw.pop("src", topo.SRC4), dst=kw.pop("dst", dst4), **kw), 4
+
+    def pkt(i, fam=None, srh_sl=None, segs=None, pre=(), post=(), size=64, ohlim=64, otc=0,
+            ofl=0, plen=None, trail=b"", body=None, **kw):
+        """Ethernet / IPv6 (DA = SID) / pre / SRH (when srh_sl is set) / post / inner."""
+        rest, nh = body if body is not None else inner(i, fam, size, **kw)
+        for kind in reversed(post):
+            rest, nh = ext(kind, nh) + rest, kind
+        if srh_sl is not None:
+            rest, nh = srh(nh, segs or [sid, nxt(0)], srh_sl) + rest, NH_RT
+        for kind in reversed(pre):
+            if isinstance(kind, tuple):   # (nh, raw header bytes whose first byte is patched)
+                rest, nh = bytes([nh]) + kind[1][1:] + rest, kind[0]
+            else:
+                rest, nh = ext(kind, nh) + rest, kind
+        return eth6(ip6(sid, nh, rest, hlim=ohlim, tc=otc, fl=ofl, plen=plen)) + trail
+
+    def ext(kind, nh):
+        if kind in (NH_HBH, NH_DST):
+            return opts_hdr(nh)
+        if kind == NH_FRAG:
+            return frag_hdr(nh)
+        return ah_hdr(nh)
+
+    def add(cls, desc, doc=None, **kw):
+        b.add(row, cls, desc, lambda i: pkt(i, **kw), doc=doc)
+
+    for fam in fams:
+        f = f"IPv{fam} inner"
+        add("outer headers", f"{f}, no SRH", fam=fam)
+        add("outer headers", f"{f}, SRH SL=0 (2 SIDs)", fam=fam, srh_sl=0)
+        add("outer headers", f"{f}, SRH SL=0 (5 SIDs)", fam=fam, srh_sl=0,
+            segs=[sid] + [nxt(k) for k in range(4)])
+        add("outer headers", f"{f}, SRH SL=1", fam=fam, srh_sl=1)
+    add("outer headers", "SRH SL=2 of 2 (invalid: SL > LE + 1)", srh_sl=3)
+    add("outer headers", "Hop-by-Hop, SRH SL=0", pre=(NH_HBH,), srh_sl=0)
+    add("outer headers", "Destination Options, SRH SL=0", pre=(NH_DST,), srh_sl=0)
+    add("outer headers", "SRH SL=0, Destination Options", srh_sl=0, post=(NH_DST,))
+    add("outer headers", "AH, no SRH", pre=(NH_AH,))
+    add("outer headers", "first fragment header, no SRH", pre=(NH_FRAG,))
+    add("outer headers", "non-first fragment header",
+        pre=((NH_FRAG, frag_hdr(0, offset=8)),))
+    rt0 = struct.pack("!BBBBI", 0, 2, 0, 1, 0) + a16("fc00:2::99")   # type 0, SL 1
+    add("outer headers", "routing header type 0 with SL=1, no SRH", pre=((NH_RT, rt0),))
+    b.add(row, "outer headers", "SRH SL=0, then an SRH with SL=1 (only the first is looked at)",
+          lambda i: pkt(i, srh_sl=0, body=(srh(inner(i)[1], [nxt(3), nxt(4)], 1) + inner(i)[0],
+                                            NH_RT)))
+    add("outer headers", "outer traffic class 0xb9, flow label 0x12345", otc=0xB9, ofl=0x12345)
+    add("outer headers", "outer hop limit 1", ohlim=1)
+    add("outer headers", "Ethernet padding after the packet", trail=bytes(20))
+    add("outer headers", "payload length longer than the frame", plen=300)
+
+    other = 4 if fams == (6,) else 6
+    b.add(row, "inner protocol", f"IPv{other} inner (the other family)",
+          lambda i: pkt(i, body=inner(i, other)))
+    b.add(row, "inner protocol", "UDP right after the IPv6 header",
+          lambda i: pkt(i, body=(bytes(UDP(sport=4000, dport=5000) / Raw(payload(i, 64))), 17)))
+    b.add(row, "inner protocol", "no next header (59)",
+          lambda i: pkt(i, body=(payload(i, 64), NH_NONE)))
+
+    if v4only:
+        for t in (255, 64, 2, 1, 0):
+            add("inner hop limit", f"TTL {t}", ttl=t)
+        add("inner header", "TOS 0xb9", tos=0xB9)
+        add("inner header", "IPv4 options (NOP x4)", options=[IPOption_NOP()] * 4)
+        add("inner header", "bad header checksum", chksum=0x1234)
+        add("inner header", "DF clear", flags=0)
+        add("inner header", "non-first fragment", flags=0, frag=100)
+        over = 28
+        for total in (1280, 1500, 1501):
+            for df in ("DF", 0):
+                # fragments after the first carry no tag: such a case goes alone
+                frags = total > 1500 and not df
+                doc = "dx_fragment" if frags and row == "End.DX4" else None
+                b.add(row, "size",
+                      f"inner packet of {total} bytes (egress MTU 1500), DF {'set' if df else 'clear'}",
+                      lambda i, t=total, df=df: pkt(i, size=t - over, flags=df), doc=doc,
+                      tagged=not frags)
+        add("addresses", "source loopback 127.0.0.1", src="127.0.0.1")
+        add("addresses", "source multicast 224.0.0.1", src="224.0.0.1")
+        add("addresses", "source 0.0.0.0", src="0.0.0.0")
+        add("addresses", "destination a local address of the DUT", dst=topo.DUT4)
+        add("addresses", "destination without any route", dst="192.0.2.99")
+        add("addresses", "destination multicast 224.1.1.1", dst="224.1.1.1")
+    else:
+        for h in (255, 64, 2, 1, 0):
+            add("inner hop limit", f"hop limit {h}", hlim=h)
+        add("inner header", "traffic class 0xb9, flow label 0xabcde", tc=0xB9, fl=0xABCDE)
+        over = 48
+        for total in (1280, 1500, 1501):
+            add("size", f"inner packet of {total} bytes (egress MTU 1500)", size=total - over)
+        in_table = row == "End.DT6"   # the kernel: Unreachable; the datapath: a drop
+        add("addresses", "destination a local address of the DUT", dst=topo.TUNSRC,
+            doc="noroute" if in_table else None)
+        add("addresses", "destination without any route", dst="2001:db8:dead::1",
+            doc="noroute" if in_table else None)
+        for label, src in (("unspecified ::", "::"), ("multicast ff02::1", "ff02::1"),
+                           ("loopback ::1", "::1"), ("link-local fe80::1", "fe80::1")):
+            b.add(row, "addresses", f"source {label}",
+                  lambda i, s=src: pkt(i, body=(udp6(i, 64, src=s, dst=dst6), 41)))
+        add("addresses", "destination multicast ff0e::1", dst="ff0e::1")
+        add("addresses", "destination our End SID (processed next)", dst="fc00:1::e")
+
+    full = pkt(0, srh_sl=0)
+    bounds = [("Ethernet", 14), ("IPv6", 54), ("SRH", 94),
+              ("inner header", 94 + (20 if v4only else 40))]
+    b.add_cuts(row, full, bounds, "SRH SL=0 + inner UDP")
+
+
 def tunnel_cap(mode, segs):
     """The largest inner packet that fits the 1500-byte egress once
     encapsulated: outer IPv6, and an SRH of the SIDs it carries (.Red: not
@@ -405,6 +528,15 @@ def build():
     b = Builder()
     for row, (sid, _, _) in topo.SIDS.items():
         endpoint_cases(b, row, sid)
+    for row, (sid, _, _) in topo.DECAP_SIDS.items():
+        if row == "End.DX4 on-link nh4":
+            # the kernel resolves the inner destination on nh4's link
+            for d, dst in (("the next hop itself", topo.S1_NH4), ("behind the next hop", "10.30.0.5")):
+                b.add(row, "on-link nh4", f"inner destination {d}",
+                      lambda i, dst=dst: eth6(ip6(sid, 4, udp4(i, 64, dst=dst))),
+                      doc=None if dst == topo.S1_NH4 else "dx4_onlink")
+            continue
+        decap_cases(b, row, sid, topo.DECAP_FAMILIES[row])
     for row, (pfx, mode, segs) in topo.policies().items():
         if row.endswith("cold neighbour"):
             dst = str(ipaddress.ip_network(pfx).network_address + 5)

@@ -78,6 +78,22 @@ NORMALISATIONS = {
                         "(docs/semantics.md)",
                         "kernel: nothing; ours: exactly one frame forwarded toward a sink",
                         lambda k, o, c: not k and len(o) == 1 and o[0][0] in ("s0", "s1")),
+    "dx4_onlink": ("End.DX4 whose nh4 is on a connected subnet",
+                   "the kernel routes the inner packet by nh4 but resolves the inner "
+                   "destination on that link (the route has no gateway), so a packet for a "
+                   "host behind nh4 gets Host Unreachable; the datapath sends it to nh4, the "
+                   "L3 adjacency RFC 8986 4.6 names (docs/semantics.md)",
+                   "kernel: nothing, or one ICMP Destination Unreachable toward src; ours: "
+                   "exactly one frame toward sink1",
+                   lambda k, o, c: (not k or (len(k) == 1 and k[0][0] == "src"))
+                   and len(o) == 1 and o[0][0] == "s1"),
+    "dx_fragment": ("End.DX4 (nh4 given) of an IPv4 packet without DF too big for the egress",
+                    "the kernel fragments it toward nh4; the datapath cannot fragment, and "
+                    "the kernel, handed the packet, would route it by its own destination "
+                    "rather than nh4: dropped, counted too_big_no_icmp (docs/semantics.md)",
+                    "kernel: two or more fragments toward one sink; ours: nothing",
+                    lambda k, o, c: len(k) >= 2 and len({l for l, _ in k}) == 1
+                    and k[0][0] in ("s0", "s1") and not o),
     "pmtud": ("H.Encaps of a packet that does not fit once encapsulated: IPv4 with DF, or "
               "IPv6 from a host whose route back the DUT has",
               "the kernel drops the IPv4 packet silently and sends its IPv6 Packet Too Big to "
@@ -331,6 +347,18 @@ class Capture:
             s.send(frame)
 
 
+def icmp4_ident_cleared(frame):
+    """An ICMPv4 message the DUT sent: its IPv4 id is random per namespace
+    (ip_select_ident), so the id and the header checksum over it are
+    cleared once the checksum verifies (a wrong one stays)."""
+    if frame[12:14] != b"\x08\x00" or len(frame) < 34 or frame[23] != 1:
+        return frame
+    ihl = (frame[14] & 0x0F) * 4
+    if ones_sum(frame[14:14 + ihl]) != 0xFFFF:
+        return frame
+    return frame[:18] + b"\0\0" + frame[20:24] + b"\0\0" + frame[26:]
+
+
 def run_cases(cases, sides, cap):
     """-> {case id: {side: sorted [(link, bytes)]}}, and frames nobody claimed."""
     out = {c.id: {n: [] for n in sides} for c in cases}
@@ -341,7 +369,7 @@ def run_cases(cases, sides, cap):
             m = TAG_RE.search(data)
             cid = int(m.group(1)) if m else owner
             if cid in out:
-                out[cid][side].append((link, data))
+                out[cid][side].append((link, icmp4_ident_cleared(data)))
             else:
                 strays.append((owner, side, link, data))
 

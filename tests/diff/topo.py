@@ -35,6 +35,24 @@ SIDS = {
     "End.T": ("fc00:1::d", "action End.T table 100 dev d-s1", "action End.T table 100"),
 }
 
+# Decapsulating SIDs (the ones the kernel has without a VRF device), same
+# form; the inner families each takes. Inner destinations: 2001:db8:b::/64
+# and 10.30.0.0/16 via sink0 in main, 2001:db8:b::/64 via sink1 in table 100.
+S0_NH4, S1_NH4 = "10.20.0.2", "10.21.0.2"
+DX4_NH4 = "10.40.0.1"   # behind S1_NH4: the kernel's End.DX4 then sends to that gateway
+DECAP_SIDS = {
+    "End.DX6": ("fc00:1::d6", f"action End.DX6 nh6 {S1_NH} dev d-s1", f"action End.DX6 nh6 {S1_NH}"),
+    "End.DX6 ::": ("fc00:1::d60", "action End.DX6 nh6 :: dev d-s0", "action End.DX6 nh6 ::"),
+    "End.DX4": ("fc00:1::d4", f"action End.DX4 nh4 {DX4_NH4} dev d-s1", f"action End.DX4 nh4 {DX4_NH4}"),
+    "End.DX4 on-link nh4": ("fc00:1::d41", f"action End.DX4 nh4 {S1_NH4} dev d-s1",
+                            f"action End.DX4 nh4 {S1_NH4}"),
+    "End.DX4 0.0.0.0": ("fc00:1::d40", "action End.DX4 nh4 0.0.0.0 dev d-s0",
+                        "action End.DX4 nh4 0.0.0.0"),
+    "End.DT6": ("fc00:1::d76", "action End.DT6 table 100 dev d-s1", "action End.DT6 table 100"),
+}
+DECAP_FAMILIES = {"End.DX6": (6,), "End.DX6 ::": (6,), "End.DX4": (4,), "End.DX4 0.0.0.0": (4,),
+                  "End.DX4 on-link nh4": (4,), "End.DT6": (6,)}
+
 
 def policies():
     """H.Encaps / H.Encaps.Red for IPv6 and IPv4 with 1, 2, 3 and 16 SIDs.
@@ -131,6 +149,18 @@ class Side:
         self.nsx("dut", "-6", "route", "add", COLD_PREFIX, "via", S0_COLD, "dev", "d-s0")
         self.nsx("dut", "-6", "route", "add", "fc00::/16", "via", S1_NH, "dev", "d-s1",
                  "table", "100")
+        # what the decapsulating SIDs route (DECAP_SIDS)
+        self.nsx("dut", "addr", "add", "10.20.0.1/24", "dev", "d-s0")
+        self.nsx("dut", "addr", "add", "10.21.0.1/24", "dev", "d-s1")
+        self.nsx("s0", "addr", "add", f"{S0_NH4}/24", "dev", "eth0")
+        self.nsx("s1", "addr", "add", f"{S1_NH4}/24", "dev", "eth0")
+        for addr, dev, mac in ((S0_NH4, "d-s0", MAC["s0"]), (S1_NH4, "d-s1", MAC["s1"])):
+            self.nsx("dut", "neigh", "replace", addr, "lladdr", mac, "dev", dev, "nud", "permanent")
+        self.nsx("dut", "-6", "route", "add", "2001:db8:b::/64", "via", S0_NH, "dev", "d-s0")
+        self.nsx("dut", "-6", "route", "add", "2001:db8:b::/64", "via", S1_NH, "dev", "d-s1",
+                 "table", "100")
+        self.nsx("dut", "-4", "route", "add", "10.30.0.0/16", "via", S0_NH4, "dev", "d-s0")
+        self.nsx("dut", "-4", "route", "add", "10.40.0.0/24", "via", S1_NH4, "dev", "d-s1")
 
     def link(self, ra, ifa, ifb, mtu):
         """veth between ns ra (ifa, the outer end) and the DUT (ifb)."""
@@ -154,7 +184,7 @@ class Side:
             self.configure_ours()
 
     def configure_kernel(self):
-        for sid, kargs, _ in SIDS.values():
+        for sid, kargs, _ in (*SIDS.values(), *DECAP_SIDS.values()):
             self.nsx("dut", "-6", "route", "add", f"{sid}/128", "encap", "seg6local",
                      *kargs.split())
         self.nsx("dut", "sr", "tunsrc", "set", TUNSRC)
@@ -169,7 +199,7 @@ class Side:
     def configure_ours(self):
         for dev in ("d-src", "d-s0", "d-s1"):
             self.ctl("attach", dev, self.variant)
-        for sid, _, oargs in SIDS.values():
+        for sid, _, oargs in (*SIDS.values(), *DECAP_SIDS.values()):
             self.ctl("sid", "add", sid, *oargs.split())
         for pfx, mode, segs in policies().values():
             self.ctl("policy", "add", pfx, mode, "segs", ",".join(segs), "src", TUNSRC)

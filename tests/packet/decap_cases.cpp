@@ -2,7 +2,7 @@
 // End.DT46): inner IPv4 and IPv6, with and without an SRH (SL 0), the
 // refusals (SL > 0, the wrong inner family), and the inner packet routed
 // as a plain packet of its family: hop limit, MTU, no route, local
-// delivery, the table kept apart from main, a SID of ours inside. Expected
+// delivery in main, the table kept apart from main, a SID of ours inside. Expected
 // bytes from the builder: the inner packet as it was sent, its hop limit
 // or TTL one less (the builder recomputes the IPv4 checksum).
 #include "case_kit.hpp"
@@ -119,9 +119,13 @@ void add_dt_cases(std::vector<Case>& v) {
   v.push_back(no_route("EndDT4_blackhole_in_table", kDT4, in4(ip4("10.99.0.1"))));
   v.push_back(no_route("EndDT6_route_only_in_main", kDT6, in6(ip6("2001:db8:c::1"))));
 
-  // the table's local routes: delivered by the kernel, a packet processed
-  v.push_back(to_kernel("EndDT6_local_destination", kDT6, in6(ip6(kIn0Addr6)), SRV6_PASS_KERNEL_ROUTE, true));
-  v.push_back(to_kernel("EndDT4_local_destination", kDT4, in4(ip4(kIn0Addr4)), SRV6_PASS_KERNEL_ROUTE, true));
+  // a local route in the table: the FIB helper answers it as it answers no
+  // route, so it is one (docs/semantics.md); never handed to main
+  v.push_back(no_route("EndDT6_local_route_in_table", kDT6, in6(ip6(kIn0Addr6))));
+  v.push_back(no_route("EndDT4_local_route_in_table", kDT4, in4(ip4(kIn0Addr4))));
+  // in main (End.DX4 0.0.0.0) a local destination is the kernel's to deliver
+  v.push_back(to_kernel("EndDX4_by_inner_destination_local", kDX4any, in4(ip4(kIn0Addr4)), SRV6_PASS_KERNEL_ROUTE,
+                        true));
 }
 
 void add_dx_cases(std::vector<Case>& v) {
@@ -136,6 +140,9 @@ void add_dx_cases(std::vector<Case>& v) {
   v.push_back(dropped("EndDX4_IPv6_inner", entry(kDX4), outer(kDX4, in6(kHostB)), SRV6_DROP_INNER_PROTO));
   v.push_back(dropped("EndDX4_martian_inner_source", entry(kDX4),
                       outer(kDX4, in4(ip4("10.30.0.1"), 64, 0, 18, ip4("127.0.0.1"))), SRV6_DROP_BAD_IP_HEADER));
+  // the destination is the route's business: nh4 forwards even multicast
+  v.push_back(forwarded("EndDX4_nh4_multicast_inner_destination", entry(kDX4), outer(kDX4, in4(ip4("224.1.1.1"))),
+                        with_eth(kNh0Mac, kOut0Mac, in4(ip4("224.1.1.1"), 63))));
   v.push_back(to_kernel("EndDX4_inner_TTL_1", kDX4any, in4(ip4("10.20.0.5"), 1), SRV6_PASS_HOP_LIMIT, false));
 
   // End.DX6 to fd00:3::2 (out1), and with :: by the inner destination (main: out0)
@@ -144,6 +151,12 @@ void add_dx_cases(std::vector<Case>& v) {
   v.push_back(forwarded("EndDX6_by_inner_destination", entry(kDX6any), outer(kDX6any, in6(kHostB)),
                         with_eth(kNh0Mac, kOut0Mac, in6(kHostB, 63))));
   v.push_back(dropped("EndDX6_IPv4_inner", entry(kDX6), outer(kDX6, in4(ip4("10.30.0.1"))), SRV6_DROP_INNER_PROTO));
+  {
+    // ip6_forward's source check: loopback (and ::, multicast) dropped
+    pkt::Packet lo;
+    lo.ipv6({.src = ip6("::1"), .dst = kHostB}).udp(1, 2).payload("from loopback");
+    v.push_back(dropped("EndDX6_loopback_inner_source", entry(kDX6), outer(kDX6, lo), SRV6_DROP_BAD_IP_HEADER));
+  }
   v.push_back(dropped("EndDX6_SRH_SL1", entry(kDX6), outer(kDX6, in6(kHostB), {.sl = 1}), SRV6_DROP_SL_NOT_ZERO));
   v.push_back(to_kernel("EndDX6_inner_hop_limit_1", kDX6any, in6(kHostB, 1), SRV6_PASS_HOP_LIMIT, false));
   {
