@@ -183,11 +183,31 @@ void add_dx_cases(std::vector<Case>& v) {
   }
 }
 
+// The misconfiguration that overflows the kernel's stack: a policy for
+// 2001:db8:77::/64 whose one SID (End.DX6 ::) decapsulates back to it.
+// Each turn is one program (the policy, then the SID, by tail call); the
+// kernel allows 33 tail calls, so 34 programs run, 17 of each, and the last
+// one's chain is refused: dropped, counted chain_limit once. At TC the
+// second turn's encapsulation is refused (bpf_skb_adjust_room takes one
+// level: the skb stays marked encapsulated through our decapsulation):
+// dropped, encap_failed. Either way the router goes on (every later case
+// still passes).
+void add_nested_cases(std::vector<Case>& v) {
+  pkt::Packet p = eth_in();
+  p.ipv6({.src = kHostA, .dst = ip6("2001:db8:77::1")}).udp(1, 2).payload("around and around");
+  auto in = p.build();
+  srv6::Counters c{17, 17 * (l3_len(in) + 40), 0};
+  v.push_back({"Nested_policy_and_DX6_loop_bounded", "2001:db8:77::/64", in,
+               {kXdpDrop, {}, {{SRV6_DROP_CHAIN_LIMIT, 1}}, c},
+               {kTcShot, {}, {{SRV6_DROP_ENCAP_FAILED, 1}}, {1, l3_len(in) + 40, 1}}});
+}
+
 }  // namespace
 
 void add_decap_cases(std::vector<Case>& v) {
   add_dt_cases(v);
   add_dx_cases(v);
+  add_nested_cases(v);
 }
 
 void configure_decap(srv6::Instance& inst) {
@@ -200,6 +220,7 @@ void configure_decap(srv6::Instance& inst) {
   inst.add_sid({.sid = parse_prefix6("fc00:1::74"), .action = SRV6_ACTION_END_DT4, .table = 100});
   inst.add_sid({.sid = parse_prefix6("fc00:1::76"), .action = SRV6_ACTION_END_DT6, .table = 100});
   inst.add_sid({.sid = parse_prefix6("fc00:1::46"), .action = SRV6_ACTION_END_DT46, .table = 100});
+  inst.add_policy({srv6::parse_prefix("2001:db8:77::/64"), SRV6_ENCAP_RED, {ip6("fc00:1::d60")}, ip6(kIn0Addr6)});
 }
 
 }  // namespace cases
