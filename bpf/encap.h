@@ -2,9 +2,11 @@
 /* H.Encaps and H.Encaps.Red (RFC 8986 5.1, 5.2): push an outer IPv6 header
  * and the policy's SRH (prebuilt by the loader; the reduced form leaves the
  * first SID out of it), then forward by the first SID in the main table, as
- * the kernel's seg6_input does. Outer fields as the kernel sets them with
- * seg6_flowlabel = 0: IPv6 inner: traffic class and flow label copied, hop
- * limit copied; IPv4 inner: class 0, label 0, hop limit 64. */
+ * the kernel's seg6_input does. Outer fields as the kernel sets them unless
+ * the policy says otherwise (srv6_policy_opts): IPv6 inner: traffic class
+ * and hop limit copied; IPv4 inner: class 0, hop limit 64; the flow label
+ * per seg6_flowlabel (copied from IPv6, 0 for IPv4, or a hash). The outer
+ * source: the policy's, else tunsrc, else the FIB's pick. */
 #ifndef SRV6_ENCAP_H
 #define SRV6_ENCAP_H
 
@@ -61,21 +63,64 @@ INLINE void csum_push_tc(void *ctx, const bool xdp, const struct ipv6hdr *out,
 	csum_update_tc(ctx, xdp, d);
 }
 
+/* A hash of the inner flow for the outer flow label (RFC 6437, 6438):
+ * addresses, protocol and, right after the IP header, the ports; so that
+ * receivers spread SRv6 traffic over queues and paths as they would the
+ * inner flows. The same at both hooks. */
+INLINE __u32 flow_hash(void *ctx, const bool xdp, bool inner_v6)
+{
+	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
+	__u32 h = 0x5eed5eed, proto, l4;
+	const __u32 *w = data + ETH_LEN + (inner_v6 ? 8 : 12);
+	if (inner_v6) {
+		struct ipv6hdr *in6 = data + ETH_LEN;
+		if ((void *)(in6 + 1) > end)
+			return 0;
+		proto = in6->nexthdr;
+		l4 = ETH_LEN + IP6_LEN;
+	} else {
+		struct iphdr *in4 = data + ETH_LEN;
+		if ((void *)(in4 + 1) > end)
+			return 0;
+		proto = in4->protocol;
+		l4 = ETH_LEN + ((__u32)in4->ihl << 2);
+		if (in4->frag_off & bpf_htons(0x1fff))
+			proto = 0; /* a later fragment: no ports */
+	}
+	__u32 n = inner_v6 ? 8 : 2, ports = 0;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) {
+		__u32 *p = data + (l4 & 0x7f);
+		if ((void *)(p + 1) <= end)
+			ports = *p;
+	}
+#pragma unroll
+	for (__u32 i = 0; i < 8; i++) {
+		if (i >= n || (void *)(w + i + 1) > end)
+			break;
+		h = (h ^ w[i]) * 0x9E3779B1;
+		h = h << 13 | h >> 19;
+	}
+	h = (h ^ ports ^ proto) * 0x85EBCA6B;
+	h ^= h >> 16;
+	return h & 0xFFFFF;
+}
+
 INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_entry *pe,
 			  bool inner_v6)
 {
 	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
-	__u32 l3_len;
-	__be32 flowinfo = bpf_htonl(0x60000000);
-	__u8 hop_limit = IPV4_OUTER_HOP_LIMIT;
+	__u32 l3_len, in_tc, in_fl = 0;
+	__u8 in_hl;
 
 	if (inner_v6) {
 		struct ipv6hdr *in6 = data + ETH_LEN;
 		if ((void *)(in6 + 1) > end)
 			return policy_drop(pe, SRV6_DROP_TRUNCATED);
 		l3_len = IP6_LEN + bpf_ntohs(in6->payload_len);
-		flowinfo = *(__be32 *)in6; /* version 6, class and label copied */
-		hop_limit = in6->hop_limit;
+		__u32 w = bpf_ntohl(*(__be32 *)in6);
+		in_tc = (w >> 20) & 0xff;
+		in_fl = w & 0xfffff;
+		in_hl = in6->hop_limit;
 	} else {
 		struct iphdr *in4 = data + ETH_LEN;
 		if ((void *)(in4 + 1) > end)
@@ -83,7 +128,31 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		l3_len = bpf_ntohs(in4->tot_len);
 		if (in4->ihl < 5 || l3_len < in4->ihl * 4)
 			return policy_drop(pe, SRV6_DROP_TRUNCATED);
+		in_tc = in4->tos;
+		in_hl = in4->ttl;
 	}
+	__u32 k = 0;
+	const struct srv6_config *cfg = bpf_map_lookup_elem(&config, &k);
+	__u8 opts = pe->opts;
+	__u32 tc = (opts & SRV6_POLICY_TCLASS) ? pe->tclass
+		 : (inner_v6 || (opts & SRV6_POLICY_TCLASS_INHERIT)) ? in_tc : 0;
+	__u8 hop_limit = (opts & SRV6_POLICY_HOPLIMIT) ? pe->hop_limit
+		       : (inner_v6 || (opts & SRV6_POLICY_HOPLIMIT_INHERIT)) ? in_hl
+		       : IPV4_OUTER_HOP_LIMIT;
+	__u32 fl;
+	if (opts & SRV6_POLICY_FLOWLABEL)
+		fl = pe->flowlabel & 0xfffff;
+	else if (opts & SRV6_POLICY_FLOWLABEL_INHERIT)
+		fl = in_fl;
+	else if ((opts & SRV6_POLICY_FLOWLABEL_HASH) || (cfg && cfg->seg6_flowlabel > 0))
+		fl = flow_hash(ctx, xdp, inner_v6);
+	else
+		fl = cfg && cfg->seg6_flowlabel < 0 ? 0 : in_fl;
+	__be32 flowinfo = bpf_htonl(0x60000000 | (tc << 20) | fl);
+	/* the outer source: the policy's, else tunsrc, else the FIB picks it */
+	const __u8 *src = pe->has_src ? pe->src : (cfg && cfg->has_tunsrc) ? cfg->tunsrc : NULL;
+	data = ctx_data(ctx, xdp);
+	end = ctx_data_end(ctx, xdp);
 	if (ETH_LEN + l3_len > ctx_len(ctx, xdp))
 		return policy_drop(pe, SRV6_DROP_TRUNCATED);
 
@@ -105,14 +174,14 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	fib.flowinfo = flowinfo & bpf_htonl(0x0FFFFFFF);
 	fib.tot_len = g.seg_l3 + encap_len;
 	__builtin_memcpy(fib.ipv6_dst, pe->dst, 16);
-	if (pe->has_src)
-		__builtin_memcpy(fib.ipv6_src, pe->src, 16);
+	if (src)
+		__builtin_memcpy(fib.ipv6_src, src, 16);
 	else
 		fib_flags |= BPF_FIB_LOOKUP_SRC;
 	struct fwd_answer a = fwd_lookup(ctx, xdp, &fib, fib_flags, FWD_SID_AFTER,
 					 ctx_ifindex(ctx, xdp));
 	struct plan p = plan_forward(ctx, xdp, &fib, a, hop_limit, true, g.seg_l3 + encap_len);
-	if (!pe->has_src && a.rc != BPF_FIB_LKUP_RET_SUCCESS && a.rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
+	if (!src && a.rc != BPF_FIB_LKUP_RET_SUCCESS && a.rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
 	    a.rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {
 		/* no source address to write: the kernel could not route it either */
 		p.kind = PLAN_DROP;
@@ -181,7 +250,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	out->payload_len = bpf_htons(out_len - IP6_LEN);
 	out->nexthdr = srh_len ? IPPROTO_ROUTING : inner_nh;
 	out->hop_limit = hop_limit;
-	__builtin_memcpy(&out->saddr, pe->has_src ? pe->src : (__u8 *)fib.ipv6_src, 16);
+	__builtin_memcpy(&out->saddr, src ? src : (const __u8 *)fib.ipv6_src, 16);
 	__builtin_memcpy(&out->daddr, pe->dst, 16);
 
 	if (srh_len) {

@@ -114,6 +114,21 @@ struct srv6_policy6_key {
 	__u8 addr[16];
 };
 
+/* How a policy sets the outer header's fields (srv6_policy_entry.opts).
+ * Without them, the kernel's choice: the inner IPv6 hop limit and traffic
+ * class (IPv4 inner: 64 and 0), the flow label per seg6_flowlabel
+ * (srv6_config). INHERIT copies the inner packet's field (IPv4: TTL, TOS
+ * with its ECN bits; no flow label, 0). */
+enum srv6_policy_opts {
+	SRV6_POLICY_HOPLIMIT = 1,           /* hop_limit */
+	SRV6_POLICY_HOPLIMIT_INHERIT = 2,
+	SRV6_POLICY_TCLASS = 4,             /* tclass */
+	SRV6_POLICY_TCLASS_INHERIT = 8,
+	SRV6_POLICY_FLOWLABEL = 16,         /* flowlabel */
+	SRV6_POLICY_FLOWLABEL_INHERIT = 32,
+	SRV6_POLICY_FLOWLABEL_HASH = 64,    /* a hash of the inner flow */
+};
+
 /* A head-end policy. The loader prebuilds the SRH in wire order, as the
  * kernel's seg6 tunnel state does, so the datapath copies it verbatim and
  * fills in only the SRH's next header. */
@@ -121,12 +136,26 @@ struct srv6_policy_entry {
 	__u32 mode;      /* enum srv6_encap_mode */
 	__u32 stats_idx; /* slot in policy_stats */
 	__u16 srh_len;   /* bytes of srh[] in use, 0 = no SRH (Red, 1 SID) */
-	__u8 has_src;    /* src set; else the FIB picks the egress address */
+	__u8 has_src;    /* src set; else tunsrc (srv6_config), else the FIB's pick */
 	__u8 flags;      /* SRV6_LOCAL */
-	__u32 pad2;
+	__u8 opts;       /* enum srv6_policy_opts */
+	__u8 hop_limit;
+	__u8 tclass;
+	__u8 pad2;
+	__u32 flowlabel; /* low 20 bits */
 	__u8 src[16];    /* outer source */
 	__u8 dst[16];    /* outer destination: the first segment */
 	__u8 srh[8 + 16 * SRV6_MAX_SEGS];
+};
+
+/* The instance's settings (map config, one entry), as the kernel's
+ * per-namespace ones: `ip sr tunsrc` and net.ipv6.seg6_flowlabel (kept
+ * equal to the namespace's sysctl by the loader and srv6d). */
+struct srv6_config {
+	__u8 tunsrc[16];      /* the default outer source */
+	__u8 has_tunsrc;
+	__s8 seg6_flowlabel;  /* > 0: hash, 0: copy the inner IPv6 label, < 0: zero */
+	__u8 pad[6];
 };
 
 /* Per-CPU counters of one SID or policy, as the kernel's `count`:

@@ -98,6 +98,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } chain_tc SEC(".maps");
 
+/* The instance's settings (struct srv6_config). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct srv6_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} config SEC(".maps");
+
 /* The local routes the loader keeps in the tries (control plane only). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -45,6 +45,17 @@ srv6_policy_entry policy_entry(const PolicyConfig& c, uint32_t slot) {
     std::memcpy(e.src, c.src->data(), 16);
   }
   build_srh(c, e);
+  auto opt = [&](const OuterField& f, uint8_t set, uint8_t inherit, uint8_t hash) {
+    if (f.kind == OuterField::Value) e.opts |= set;
+    if (f.kind == OuterField::Inherit) e.opts |= inherit;
+    if (f.kind == OuterField::Hash) e.opts |= hash;
+  };
+  opt(c.hoplimit, SRV6_POLICY_HOPLIMIT, SRV6_POLICY_HOPLIMIT_INHERIT, 0);
+  opt(c.tclass, SRV6_POLICY_TCLASS, SRV6_POLICY_TCLASS_INHERIT, 0);
+  opt(c.flowlabel, SRV6_POLICY_FLOWLABEL, SRV6_POLICY_FLOWLABEL_INHERIT, SRV6_POLICY_FLOWLABEL_HASH);
+  e.hop_limit = static_cast<uint8_t>(c.hoplimit.value);
+  e.tclass = static_cast<uint8_t>(c.tclass.value);
+  e.flowlabel = c.flowlabel.value;
   return e;
 }
 
@@ -178,6 +189,7 @@ void Instance::apply(const std::vector<Change>& changes) {
     throw Error("writing the tables failed, nothing changed: " + errstr(f.err));
   }
   Journal::commit(impl_->dir);
+  sync_sysctls();  // the policies' default flow label follows the namespace's
   // cached forwarding answers say whether their destination is a SID
   drop_fwd_cache(impl_->fd[Impl::FWD_CLOCK]);
   // an entry may have taken a local address's place, or left it

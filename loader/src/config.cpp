@@ -330,6 +330,16 @@ void validate(const SidConfig& c) {
   }
 }
 
+std::string format_outer(const OuterField& f) {
+  switch (f.kind) {
+    case OuterField::Value: return std::to_string(f.value);
+    case OuterField::Inherit: return "inherit";
+    case OuterField::Hash: return "hash";
+    case OuterField::Default: break;
+  }
+  return "";
+}
+
 void validate(const PolicyConfig& c) {
   if (!encap_mode_from_name(encap_mode_name(c.mode)))
     throw Error("unknown mode " + std::to_string(c.mode) + " for policy " + format_prefix(c.prefix));
@@ -339,6 +349,16 @@ void validate(const PolicyConfig& c) {
                 std::to_string(SRV6_MAX_SEGS) + ")");
   for (const auto& s : c.segs) check_unicast(s, [] { return "segs: SID"; });
   if (c.src) check_unicast(*c.src, [] { return "src"; });
+  auto range = [&](const OuterField& f, const char* name, uint32_t lo, uint32_t hi) {
+    if (f.kind == OuterField::Hash && std::string_view(name) != "flowlabel")
+      throw Error(std::string(name) + " hash: only the flow label is hashed");
+    if (f.kind == OuterField::Value && (f.value < lo || f.value > hi))
+      throw Error(std::string(name) + " " + std::to_string(f.value) + " out of range (" +
+                  std::to_string(lo) + ".." + std::to_string(hi) + ")");
+  };
+  range(c.hoplimit, "hoplimit", 1, 255);
+  range(c.tclass, "tclass", 0, 255);
+  range(c.flowlabel, "flowlabel", 0, 0xFFFFF);
 }
 
 }  // namespace srv6

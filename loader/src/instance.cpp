@@ -110,6 +110,16 @@ PolicyConfig policy_from_entry(const Prefix& prefix, const srv6_policy_entry& e)
     std::memcpy(s.data(), e.src, 16);
     c.src = s;
   }
+  auto field = [&](uint8_t set, uint8_t inherit, uint8_t hash, uint32_t value) {
+    if (e.opts & set) return OuterField{OuterField::Value, value};
+    if (e.opts & inherit) return OuterField{OuterField::Inherit, 0};
+    if (hash && (e.opts & hash)) return OuterField{OuterField::Hash, 0};
+    return OuterField{};
+  };
+  c.hoplimit = field(SRV6_POLICY_HOPLIMIT, SRV6_POLICY_HOPLIMIT_INHERIT, 0, e.hop_limit);
+  c.tclass = field(SRV6_POLICY_TCLASS, SRV6_POLICY_TCLASS_INHERIT, 0, e.tclass);
+  c.flowlabel = field(SRV6_POLICY_FLOWLABEL, SRV6_POLICY_FLOWLABEL_INHERIT, SRV6_POLICY_FLOWLABEL_HASH,
+                      e.flowlabel);
   return c;
 }
 
@@ -564,5 +574,50 @@ std::vector<InstanceListing> Instance::list() {
 }
 
 void Instance::set_wait_notice(std::function<void(const std::string&)> f) { detail::set_wait_notice(std::move(f)); }
+
+namespace {
+srv6_config read_config(int fd) {
+  uint32_t k = 0;
+  srv6_config c{};
+  if (bpf_map_lookup_elem(fd, &k, &c)) throw Error("reading the instance's config: " + detail::errstr(errno));
+  return c;
+}
+void write_config(int fd, const srv6_config& c) {
+  uint32_t k = 0;
+  if (bpf_map_update_elem(fd, &k, &c, BPF_ANY)) throw Error("writing the instance's config: " + detail::errstr(errno));
+}
+}  // namespace
+
+void Instance::set_tunsrc(const std::optional<Addr6>& a) {
+  Locked l(*impl_);
+  srv6_config c = read_config(impl_->fd[Impl::CONFIG]);
+  bool set = a && *a != Addr6{};
+  if (set && ((*a)[0] == 0xff)) throw Error("tunsrc " + format_addr6(*a) + " must not be multicast");
+  c.has_tunsrc = set;
+  std::memset(c.tunsrc, 0, 16);
+  if (set) std::memcpy(c.tunsrc, a->data(), 16);
+  write_config(impl_->fd[Impl::CONFIG], c);
+}
+
+std::optional<Addr6> Instance::tunsrc() const {
+  srv6_config c = read_config(impl_->fd[Impl::CONFIG]);
+  if (!c.has_tunsrc) return std::nullopt;
+  Addr6 a;
+  std::memcpy(a.data(), c.tunsrc, 16);
+  return a;
+}
+
+void Instance::sync_sysctls() {
+  int v = 0;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv6/seg6_flowlabel", "r")) {
+    if (std::fscanf(f, "%d", &v) != 1) v = 0;
+    std::fclose(f);
+  }
+  int8_t want = v > 0 ? 1 : v < 0 ? -1 : 0;
+  srv6_config c = read_config(impl_->fd[Impl::CONFIG]);
+  if (c.seg6_flowlabel == want) return;
+  c.seg6_flowlabel = want;
+  write_config(impl_->fd[Impl::CONFIG], c);
+}
 
 }  // namespace srv6

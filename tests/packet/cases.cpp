@@ -1105,6 +1105,7 @@ std::vector<Case> all_cases() {
   add_local_cases(v);
   add_gso_cases(v);
   add_decap_cases(v);
+  add_headend_cases(v);
   return v;
 }
 
@@ -1152,6 +1153,7 @@ void configure(srv6::Instance& inst) {
   inst.add_policy({srv6::parse_prefix("fd00:3::/64"), SRV6_ENCAP, policy_addrs(1), kTunSrc});
   inst.add_policy({srv6::parse_prefix("198.18.0.0/15"), SRV6_ENCAP, policy_addrs(1), kTunSrc});
   configure_decap(inst);
+  configure_headend(inst);
   // XDP may redirect to out0..out2 (vouched for: the runs are not live);
   // out3 stands for an egress that cannot take XDP frames.
   for (const char* dev : {"out0", "out1", "out2"})

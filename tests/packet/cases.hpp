@@ -56,6 +56,8 @@ std::vector<Case> all_cases();
 // The groups in files of their own (all_cases() takes them in).
 void add_decap_cases(std::vector<Case>& v);  // decap_cases.cpp
 void configure_decap(srv6::Instance& inst);   // their SIDs
+void add_headend_cases(std::vector<Case>& v);  // headend_cases.cpp
+void configure_headend(srv6::Instance& inst);  // their policies, tunsrc
 
 // Enters a fresh network namespace and builds the fixture's devices and
 // routes (net_fixture.hpp). Throws std::runtime_error on failure.

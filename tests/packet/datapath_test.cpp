@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -195,6 +196,71 @@ std::string sh_out(const std::string& cmd) {
   size_t n;
   while (f && (n = fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
   return out;
+}
+
+// The outer flow label of `flowlabel hash` (2001:db8:76::/64): one value per
+// inner flow, the same at both hooks, and flows spread over many values.
+uint32_t outer_label(const Result& r) {
+  if (r.out.size() < 18) return 0xFFFFFFFF;
+  return (uint32_t(r.out[15] & 0x0F) << 16) | (uint32_t(r.out[16]) << 8) | r.out[17];
+}
+
+pkt::Bytes flow_frame(const char* dst, uint16_t sport) {
+  pkt::Packet p;
+  p.eth(kInMac, kSenderMac).ipv6({.src = pkt::ip6("2001:db8:a::1"), .dst = pkt::ip6(dst), .flow_label = 0x11111});
+  p.udp(sport, 53).payload("a flow");
+  return p.build();
+}
+
+TEST(FlowLabel, HashPerInnerFlow) {
+  std::set<uint32_t> labels;
+  for (uint16_t port = 1000; port < 1064; port++) {
+    auto in = flow_frame("2001:db8:76::1", port);
+    Result x = run(g_inst->xdp_prog_fd(), true, in), t = run(g_inst->tc_prog_fd(), false, in);
+    ASSERT_EQ(x.verdict, XDP_REDIRECT);
+    ASSERT_EQ(t.verdict, TC_ACT_REDIRECT);
+    EXPECT_EQ(outer_label(x), outer_label(t)) << "port " << port;
+    EXPECT_EQ(outer_label(run(g_inst->xdp_prog_fd(), true, in)), outer_label(x)) << "stable, port " << port;
+    EXPECT_NE(outer_label(x), 0x11111u) << "not the inner label";
+    labels.insert(outer_label(x));
+  }
+  EXPECT_GE(labels.size(), 60u) << "64 flows, labels spread";
+}
+
+// Without `flowlabel`, the kernel's net.ipv6.seg6_flowlabel decides: 0
+// copies the inner label, < 0 zeroes it, > 0 hashes the flow, followed by
+// the instance (sync_sysctls, which every change and srv6d's beat run).
+TEST(FlowLabel, DefaultFollowsSeg6Flowlabel) {
+  auto set = [](int v) {
+    std::ofstream("/proc/sys/net/ipv6/seg6_flowlabel") << v;
+    g_inst->sync_sysctls();
+  };
+  auto in = flow_frame("2001:db8:78::1", 1000);
+  auto hashed = outer_label(run(g_inst->xdp_prog_fd(), true, flow_frame("2001:db8:76::1", 1000)));
+  set(-1);
+  EXPECT_EQ(outer_label(run(g_inst->xdp_prog_fd(), true, in)), 0u);
+  EXPECT_EQ(outer_label(run(g_inst->tc_prog_fd(), false, in)), 0u);
+  set(1);
+  uint32_t h = outer_label(run(g_inst->xdp_prog_fd(), true, in));
+  EXPECT_NE(h, 0x11111u);
+  EXPECT_EQ(outer_label(run(g_inst->tc_prog_fd(), false, in)), h);
+  EXPECT_NE(hashed, 0xFFFFFFFFu);
+  set(0);
+  EXPECT_EQ(outer_label(run(g_inst->xdp_prog_fd(), true, in)), 0x11111u);
+  EXPECT_EQ(outer_label(run(g_inst->tc_prog_fd(), false, in)), 0x11111u);
+}
+
+// tunsrc as `ip sr tunsrc`: set, shown, cleared with ::.
+TEST(Tunsrc, SetShowClear) {
+  std::string cli = std::string(SRV6CTL) + " --instance " + g_inst->name() + " ";
+  EXPECT_EQ(sh_out(cli + "tunsrc show"), "tunsrc fc00:77::77\n");
+  EXPECT_EQ(system((cli + "tunsrc set fd00:1::1").c_str()), 0);
+  EXPECT_EQ(sh_out(cli + "-j tunsrc show"), "{\"tunsrc\":\"fd00:1::1\"}\n");
+  EXPECT_NE(system((cli + "tunsrc set ff02::1 2>/dev/null").c_str()), 0);
+  EXPECT_EQ(sh_out(cli + "tunsrc show"), "tunsrc fd00:1::1\n") << "refused: unchanged";
+  EXPECT_EQ(system((cli + "tunsrc set ::").c_str()), 0);
+  EXPECT_FALSE(g_inst->tunsrc());
+  g_inst->set_tunsrc(srv6::parse_addr6("fc00:77::77"));  // the fixture's, for the cases
 }
 
 TEST(LocalAddresses, NeverListedASidOnOneMarked) {

@@ -299,6 +299,37 @@ TEST(PolicyAdd, Forms) {
   EXPECT_EQ(many.config.segs[15], a6("fc00::16"));
 }
 
+TEST(PolicyAdd, OuterFields) {
+  auto p = as<PolicyAdd>("policy add 10.0.0.0/8 encap.red segs fc00::1 hoplimit 9 tclass 0xb8 flowlabel 74565");
+  EXPECT_EQ(p.config.hoplimit, (OuterField{OuterField::Value, 9}));
+  EXPECT_EQ(p.config.tclass, (OuterField{OuterField::Value, 0xb8}));
+  EXPECT_EQ(p.config.flowlabel, (OuterField{OuterField::Value, 74565}));
+  p = as<PolicyAdd>("policy add 2001:db8::/32 encap segs fc00::1 flowlabel hash hoplimit inherit tclass inherit");
+  EXPECT_EQ(p.config.flowlabel.kind, OuterField::Hash);
+  EXPECT_EQ(p.config.hoplimit.kind, OuterField::Inherit);
+  EXPECT_EQ(p.config.tclass.kind, OuterField::Inherit);
+  EXPECT_EQ(as<PolicyAdd>("policy add 2001:db8::/32 encap segs fc00::1").config.flowlabel.kind, OuterField::Default);
+  EXPECT_EQ(as<PolicyAdd>("policy add 2001:db8::/32 encap segs fc00::1 flowlabel inherit").config.flowlabel.kind,
+            OuterField::Inherit);
+  refuses("policy add 10.0.0.0/8 encap segs fc00::1 hoplimit 0", {"hoplimit 0 out of range (1..255)"});
+  refuses("policy add 10.0.0.0/8 encap segs fc00::1 hoplimit 256", {"hoplimit 256 out of range"});
+  refuses("policy add 10.0.0.0/8 encap segs fc00::1 hoplimit hash", {"invalid hoplimit hash (N|inherit)"});
+  refuses("policy add 10.0.0.0/8 encap segs fc00::1 tclass 300", {"tclass 300 out of range (0..255)"});
+  refuses("policy add 10.0.0.0/8 encap segs fc00::1 flowlabel 0x100000", {"flowlabel 1048576 out of range"});
+  refuses("policy add 10.0.0.0/8 encap segs fc00::1 flowlabel -1", {"invalid flowlabel -1 (N|inherit|hash)"});
+  refuses("policy add 10.0.0.0/8 encap segs fc00::1 tclass 1 tclass 2", {"duplicate keyword tclass"});
+}
+
+TEST(Tunsrc, Forms) {
+  EXPECT_EQ(as<TunsrcSet>("tunsrc set fc00::1").addr, parse_addr6("fc00::1"));
+  EXPECT_EQ(as<TunsrcSet>("tunsrc set ::").addr, Addr6{});
+  as<TunsrcShow>("tunsrc show");
+  as<TunsrcShow>("tunsrc");
+  refuses("tunsrc set", {"tunsrc set: missing ADDR"});
+  refuses("tunsrc set 10.0.0.1", {"invalid IPv6 address: 10.0.0.1"});
+  refuses("tunsrc set fc00::1 extra", {"unexpected argument extra"});
+}
+
 TEST(PolicyAdd, Refusals) {
   std::string seventeen = "fc00::1";
   for (int i = 2; i <= 17; i++) seventeen += ",fc00::" + std::to_string(i);

@@ -84,6 +84,10 @@ json policy_json(const PolicyInfo& p, bool stats) {
             {"mode", encap_mode_name(p.config.mode)},
             {"segs", segs}};
   if (p.config.src) j["src"] = format_addr6(*p.config.src);
+  for (auto [key, f] : {std::pair{"hoplimit", p.config.hoplimit}, std::pair{"tclass", p.config.tclass},
+                        std::pair{"flowlabel", p.config.flowlabel}})
+    if (f.kind == OuterField::Value) j[key] = f.value;
+    else if (f.kind != OuterField::Default) j[key] = format_outer(f);
   if (p.local) j["local"] = true;
   if (stats) j["stats"] = counter_json(p.counters);
   return j;
@@ -125,7 +129,7 @@ void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool s
     std::cout << j.dump() << "\n";
     return;
   }
-  Row header = {"PREFIX", "MODE", "SEGS", "SRC"};
+  Row header = {"PREFIX", "MODE", "SEGS", "SRC", "OUTER"};
   if (stats) header.insert(header.end(), counter_header.begin(), counter_header.end());
   std::vector<Row> rows;
   for (const auto& p : policies) {
@@ -134,8 +138,13 @@ void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool s
       if (!segs.empty()) segs += ',';
       segs += format_addr6(s);
     }
+    std::string outer;
+    for (auto [key, f] : {std::pair{"hoplimit", p.config.hoplimit}, std::pair{"tclass", p.config.tclass},
+                          std::pair{"flowlabel", p.config.flowlabel}})
+      if (f.kind != OuterField::Default)
+        outer += (outer.empty() ? "" : " ") + std::string(key) + " " + format_outer(f);
     Row row = {format_prefix(p.config.prefix), std::string(encap_mode_name(p.config.mode)), segs,
-               p.config.src ? format_addr6(*p.config.src) : ""};
+               p.config.src ? format_addr6(*p.config.src) : "", outer};
     if (stats) {
       Row c = counter_cells(p.counters);
       row.insert(row.end(), c.begin(), c.end());
@@ -212,7 +221,7 @@ void show_instances(bool as_json) {
 bool makes_instance(const cli::Action& a) {
   return std::holds_alternative<cli::Attach>(a) || std::holds_alternative<cli::SidAdd>(a) ||
          std::holds_alternative<cli::PolicyAdd>(a) || std::holds_alternative<cli::Batch>(a) ||
-         std::holds_alternative<cli::InstanceAdd>(a);
+         std::holds_alternative<cli::InstanceAdd>(a) || std::holds_alternative<cli::TunsrcSet>(a);
 }
 
 // Runs one parsed command against the instance.
@@ -244,6 +253,12 @@ struct Executor {
   void operator()(const cli::PolicyAdd& p) { inst.add_policy(p.config); }
   void operator()(const cli::PolicyDel& d) { inst.del_policy(d.prefix); }
   void operator()(const cli::PolicyShow&) { show_policies(inst.policies(), g.json, g.stats); }
+  void operator()(const cli::TunsrcSet& t) { inst.set_tunsrc(t.addr); }
+  void operator()(const cli::TunsrcShow&) {
+    auto a = inst.tunsrc();
+    if (g.json) std::cout << json{{"tunsrc", a ? format_addr6(*a) : "::"}}.dump() << "\n";
+    else std::cout << "tunsrc " << (a ? format_addr6(*a) : "::") << "\n";
+  }
   void operator()(const cli::Batch& b) {
     cli::BatchFile file(b.file);
     std::string_view text = file.text();

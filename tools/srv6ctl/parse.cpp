@@ -197,7 +197,9 @@ Action parse_sid_show(Tokens& t) {
 }
 
 Action parse_policy_add(Tokens& t) {
-  static constexpr Keyword table[] = {{"segs", "segs", true}, {"src", "src", true}};
+  static constexpr Keyword table[] = {{"segs", "segs", true},         {"src", "src", true},
+                                      {"hoplimit", "hoplimit", true}, {"tclass", "tclass", true},
+                                      {"flowlabel", "flowlabel", true}};
   PolicyAdd p;
   p.config.prefix = parse_prefix(t.positional("PREFIX"));
   std::string_view mode = t.positional("mode (encap|encap.red)");
@@ -209,8 +211,42 @@ Action parse_policy_add(Tokens& t) {
   if (!segs) throw Error("missing segs");
   p.config.segs = parse_segs(*segs);
   if (auto* src = f.get("src")) p.config.src = parse_addr6(*src);
+  // N | inherit (| hash for the flow label); ranges are validate()'s
+  auto field = [&](std::string_view key, bool hash) {
+    OuterField o;
+    auto* v = f.get(key);
+    if (!v) return o;
+    if (*v == "inherit") return OuterField{OuterField::Inherit, 0};
+    if (hash && *v == "hash") return OuterField{OuterField::Hash, 0};
+    // decimal or 0x hex, as iproute2 takes them
+    std::string_view digits = *v;
+    int base = 10;
+    if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+      digits.remove_prefix(2);
+      base = 16;
+    }
+    uint64_t n = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n, base);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || n > UINT32_MAX)
+      throw Error(cat("invalid ", key, " ", *v, hash ? " (N|inherit|hash)" : " (N|inherit)"));
+    return OuterField{OuterField::Value, static_cast<uint32_t>(n)};
+  };
+  p.config.hoplimit = field("hoplimit", false);
+  p.config.tclass = field("tclass", false);
+  p.config.flowlabel = field("flowlabel", true);
   validate(p.config);
   return p;
+}
+
+Action parse_tunsrc_set(Tokens& t) {
+  TunsrcSet s{parse_addr6(t.positional("ADDR"))};
+  t.expect_end();
+  return s;
+}
+
+Action parse_tunsrc_show(Tokens& t) {
+  t.expect_end();
+  return TunsrcShow{};
 }
 
 Action parse_policy_del(Tokens& t) {
@@ -274,6 +310,7 @@ constexpr Sub link_subs[] = {{"show", parse_link_show}, {"list", parse_link_show
 constexpr Sub instance_subs[] = {{"list", parse_instance_list}, {"show", parse_instance_list},
                                  {"add", parse_instance_add},   {"del", parse_instance_del},
                                  {"delete", parse_instance_del}, {"help", parse_help}};
+constexpr Sub tunsrc_subs[] = {{"set", parse_tunsrc_set}, {"show", parse_tunsrc_show}, {"help", parse_help}};
 constexpr Sub policy_subs[] = {{"add", parse_policy_add},   {"del", parse_policy_del},
                                {"delete", parse_policy_del}, {"show", parse_policy_show},
                                {"list", parse_policy_show},  {"help", parse_help}};
@@ -303,6 +340,7 @@ Action parse_command(Tokens& t) {
   if (name == "policy") return parse_object("policy", policy_subs, t);
   if (name == "link") return parse_object("link", link_subs, t);
   if (name == "instance") return parse_object("instance", instance_subs, t);
+  if (name == "tunsrc") return parse_object("tunsrc", tunsrc_subs, t);
   if (name == "attach") return run(name, {}, parse_attach, t);
   if (name == "detach") return run(name, {}, parse_detach, t);
   if (name == "stats") return run(name, {}, parse_stats, t);
@@ -430,8 +468,10 @@ const char* usage() {
          "  sid del SID[/LEN]\n"
          "  sid show [SID[/LEN]]\n"
          "  policy add PREFIX encap|encap.red segs SID[,SID...] [src ADDR]\n"
+         "      [hoplimit N|inherit] [tclass N|inherit] [flowlabel N|inherit|hash]\n"
          "  policy del PREFIX\n"
          "  policy show\n"
+         "  tunsrc set ADDR | tunsrc show  (the default outer source, as ip sr tunsrc; :: clears it)\n"
          "  stats [reset]\n"
          "  instance list                (every instance, in every network namespace)\n"
          "  instance add NAME            (tables sized by --capacity)\n"

@@ -52,6 +52,10 @@ struct PolicyDel {
   Prefix prefix;
 };
 struct PolicyShow {};
+struct TunsrcSet {
+  Addr6 addr;  // :: clears it
+};
+struct TunsrcShow {};
 struct LinkShow {};
 struct Stats {
   bool reset = false;
@@ -71,7 +75,7 @@ struct Batch {
 
 using Action = std::variant<Help, Attach, Detach, SidAdd, SidDel, SidShow, PolicyAdd,
                             PolicyDel, PolicyShow, LinkShow, Stats, Batch, InstanceList, InstanceAdd,
-                            InstanceDel>;
+                            InstanceDel, TunsrcSet, TunsrcShow>;
 
 struct Command {
   Globals globals;

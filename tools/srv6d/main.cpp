@@ -64,6 +64,11 @@ int main(int argc, char** argv) {
     boost::asio::steady_timer timer(io);
     std::function<void()> beat = [&] {
       watch.beat();
+      try {
+        inst.sync_sysctls();  // seg6_flowlabel has no announcement: followed each beat
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "srv6d: %s\n", e.what());
+      }
       timer.expires_after(srv6::FibWatch::kBeat);
       timer.async_wait([&](const boost::system::error_code& ec) {
         if (!ec) beat();

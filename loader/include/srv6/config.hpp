@@ -101,12 +101,23 @@ std::vector<AttrText> attributes(const SidConfig& c);
 std::string format_addr4(const Addr4& a);
 Addr4 parse_addr4(std::string_view text);
 
+// An outer header field of a policy: the kernel's choice, a value, the
+// inner packet's (`inherit`), or (flow label only) a hash of the inner flow.
+struct OuterField {
+  enum Kind : uint8_t { Default, Value, Inherit, Hash } kind = Default;
+  uint32_t value = 0;
+  bool operator==(const OuterField&) const = default;
+};
+
 struct PolicyConfig {
   Prefix prefix;
   srv6_encap_mode mode = SRV6_ENCAP_UNSPEC;
   std::vector<Addr6> segs;  // in travel order: segs[0] is the first SID
   std::optional<Addr6> src;
+  OuterField hoplimit{}, tclass{}, flowlabel{};
 };
+// "64", "inherit", "hash"; empty for Default.
+std::string format_outer(const OuterField& f);
 
 // Throws Error when an attribute is missing, extra or out of range.
 void validate(const SidConfig& c);

@@ -152,6 +152,14 @@ class Instance {
   FwdCacheStats fwd_cache() const;
   void reset_stats();
 
+  // The default outer source of policies without `src`, as `ip sr tunsrc`
+  // (nullopt or :: clears it: the FIB picks the source).
+  void set_tunsrc(const std::optional<Addr6>& a);
+  std::optional<Addr6> tunsrc() const;
+  // Copies the namespace's net.ipv6.seg6_flowlabel into the instance (the
+  // default flow label of policies); every change does, srv6d follows it.
+  void sync_sysctls();
+
   // Loads the XDP and TC programs against the pinned maps without attaching
   // them (packet tests run them with BPF_PROG_TEST_RUN).
   int xdp_prog_fd();
