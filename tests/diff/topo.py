@@ -201,8 +201,10 @@ class Side:
             self.ctl("attach", dev, self.variant)
         for sid, _, oargs in (*SIDS.values(), *DECAP_SIDS.values()):
             self.ctl("sid", "add", sid, *oargs.split())
+        # the outer source as the kernel's: tunsrc, not a per-policy src
+        self.ctl("tunsrc", "set", TUNSRC)
         for pfx, mode, segs in policies().values():
-            self.ctl("policy", "add", pfx, mode, "segs", ",".join(segs), "src", TUNSRC)
+            self.ctl("policy", "add", pfx, mode, "segs", ",".join(segs))
         if self.srv6d:
             self.daemon = subprocess.Popen([self.srv6d, "-n", self.ns["dut"]],
                                            stdout=subprocess.PIPE, text=True)
