@@ -185,7 +185,8 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	    a.rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {
 		/* no source address to write: the kernel could not route it either */
 		p.kind = PLAN_DROP;
-		p.reason = SRV6_DROP_NO_ROUTE;
+		if (p.reason == SRV6_PASS_KERNEL_ROUTE)
+			p.reason = SRV6_DROP_NO_ROUTE; /* else the route's failure */
 	} else if (a.dst_is_sid) {
 		p.kind = PLAN_CHAIN; /* the FIB only gave the source address */
 	} else if (!gso_known || g.udp) {

@@ -75,16 +75,28 @@ INLINE struct plan plan_forward(void *ctx, const bool xdp, struct bpf_fib_lookup
 		}
 		p.kind = PLAN_NEIGH;
 		return p;
-	default:
+	default: {
 		/* No forward: no route (NOT_FWDED as well), blackhole, local
 		 * delivery, an lwtunnel route... The kernel routes by the main
 		 * table exactly as seg6local would; a table or next hop of the
-		 * SID's own it cannot be handed, so that is a drop. */
-		if (xdp || main_table)
+		 * SID's own it cannot be handed, so that is a drop. A failing
+		 * route is counted by its kind either way (the kernel hides
+		 * them), an error of the SID or policy. */
+		__u32 why = a.rc == BPF_FIB_LKUP_RET_BLACKHOLE	 ? SRV6_DROP_ROUTE_BLACKHOLE
+			  : a.rc == BPF_FIB_LKUP_RET_UNREACHABLE ? SRV6_DROP_ROUTE_UNREACHABLE
+			  : a.rc == BPF_FIB_LKUP_RET_PROHIBIT	 ? SRV6_DROP_ROUTE_PROHIBIT
+								 : 0;
+		if (xdp)
+			return p; /* TC finishes it, and knows why */
+		if (main_table) {
+			if (why)
+				p.reason = why;
 			return p;
+		}
 		p.kind = PLAN_DROP;
-		p.reason = SRV6_DROP_NO_ROUTE;
+		p.reason = why ? why : SRV6_DROP_NO_ROUTE;
 		return p;
+	}
 	}
 }
 

@@ -73,6 +73,10 @@ enum srv6_reason {
 	SRV6_DROP_NEXT_LOCAL,      /* End: next segment is a local address (the kernel blackholes) */
 	SRV6_DROP_SL_NOT_ZERO,     /* decapsulation: an SRH with segments left */
 	SRV6_DROP_INNER_PROTO,     /* decapsulation: no inner packet of the behaviour's family */
+	SRV6_DROP_ROUTE_BLACKHOLE,   /* the route is a blackhole, */
+	SRV6_DROP_ROUTE_UNREACHABLE, /* unreachable, */
+	SRV6_DROP_ROUTE_PROHIBIT,    /* or prohibit: in main, TC hands the packet to the kernel
+				      * (its ICMP error), still an error of the SID or policy */
 	SRV6_REASON__MAX,
 };
 

@@ -249,6 +249,9 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_DROP_NEXT_LOCAL: return "next_local";
     case SRV6_DROP_SL_NOT_ZERO: return "sl_not_zero";
     case SRV6_DROP_INNER_PROTO: return "bad_inner_proto";
+    case SRV6_DROP_ROUTE_BLACKHOLE: return "route_blackhole";
+    case SRV6_DROP_ROUTE_UNREACHABLE: return "route_unreachable";
+    case SRV6_DROP_ROUTE_PROHIBIT: return "route_prohibit";
     case SRV6_REASON__MAX: break;
   }
   return "unknown";  // no default: -Wswitch flags a reason added to the ABI
@@ -283,6 +286,9 @@ bool reason_is_drop(srv6_reason r) {
     case SRV6_DROP_NEXT_LOCAL:
     case SRV6_DROP_SL_NOT_ZERO:
     case SRV6_DROP_INNER_PROTO:
+    case SRV6_DROP_ROUTE_BLACKHOLE:
+    case SRV6_DROP_ROUTE_UNREACHABLE:
+    case SRV6_DROP_ROUTE_PROHIBIT:
       return true;
   }
   return false;  // no default: -Wswitch flags a reason added to the ABI

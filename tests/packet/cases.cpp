@@ -1106,6 +1106,7 @@ std::vector<Case> all_cases() {
   add_gso_cases(v);
   add_decap_cases(v);
   add_headend_cases(v);
+  add_route_cases(v);
   return v;
 }
 
@@ -1154,6 +1155,7 @@ void configure(srv6::Instance& inst) {
   inst.add_policy({srv6::parse_prefix("198.18.0.0/15"), SRV6_ENCAP, policy_addrs(1), kTunSrc});
   configure_decap(inst);
   configure_headend(inst);
+  configure_route(inst);
   // XDP may redirect to out0..out2 (vouched for: the runs are not live);
   // out3 stands for an egress that cannot take XDP frames.
   for (const char* dev : {"out0", "out1", "out2"})

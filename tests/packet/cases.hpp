@@ -58,6 +58,8 @@ void add_decap_cases(std::vector<Case>& v);  // decap_cases.cpp
 void configure_decap(srv6::Instance& inst);   // their SIDs
 void add_headend_cases(std::vector<Case>& v);  // headend_cases.cpp
 void configure_headend(srv6::Instance& inst);  // their policies, tunsrc
+void add_route_cases(std::vector<Case>& v);    // route_cases.cpp
+void configure_route(srv6::Instance& inst);
 
 // Enters a fresh network namespace and builds the fixture's devices and
 // routes (net_fixture.hpp). Throws std::runtime_error on failure.

@@ -69,11 +69,11 @@ Case to_kernel(std::string name, const pkt::Ip6& sid, const pkt::Packet& inner, 
 }
 
 // No route for it in the SID's table: XDP leaves it to TC, which drops it
-// (never routed in main) and counts the error.
-Case no_route(std::string name, const pkt::Ip6& sid, const pkt::Packet& inner) {
+// (never routed in main) and counts the error by the route's kind.
+Case no_route(std::string name, const pkt::Ip6& sid, const pkt::Packet& inner, srv6_reason why = SRV6_DROP_NO_ROUTE) {
   auto in = outer(sid, inner);
   return {name, entry(sid), in, {kXdpPass, {}, {{SRV6_PASS_KERNEL_ROUTE, 1}}, {}},
-          {kTcShot, {}, {{SRV6_DROP_NO_ROUTE, 1}}, {0, 0, 1}}};
+          {kTcShot, {}, {{why, 1}}, {0, 0, 1}}};
 }
 
 void add_dt_cases(std::vector<Case>& v) {
@@ -115,8 +115,8 @@ void add_dt_cases(std::vector<Case>& v) {
                       SRV6_DROP_TOO_BIG));
 
   // routing failures in the table are the SID's errors; main is not asked
-  v.push_back(no_route("EndDT6_unreachable_in_table", kDT6, in6(ip6("2001:db8:99::1"))));
-  v.push_back(no_route("EndDT4_blackhole_in_table", kDT4, in4(ip4("10.99.0.1"))));
+  v.push_back(no_route("EndDT6_unreachable_in_table", kDT6, in6(ip6("2001:db8:99::1")), SRV6_DROP_ROUTE_UNREACHABLE));
+  v.push_back(no_route("EndDT4_blackhole_in_table", kDT4, in4(ip4("10.99.0.1")), SRV6_DROP_ROUTE_BLACKHOLE));
   v.push_back(no_route("EndDT6_route_only_in_main", kDT6, in6(ip6("2001:db8:c::1"))));
 
   // a local route in the table: the FIB helper answers it as it answers no

@@ -104,6 +104,10 @@ ip -6 route add 2001:db8:b::/64 via fd00:3::2 dev out1 table 100
 ip -6 route add 2001:db8:12::/64 via fd00:4::2 dev out2 table 100
 ip -6 route add unreachable 2001:db8:99::/64 table 100
 ip -6 route add local fd00:1::1 dev lo table 100
+# failing routes in main (route_cases.cpp)
+ip -6 route add blackhole fc00:66::/32
+ip -6 route add prohibit fc00:67::/32
+ip -6 route add unreachable fc00:68::/32
 # the link-local prefix route comes with the carrier, asynchronously
 for i in $(seq 50); do ip -6 route show dev out1 | grep -q '^fe80::/64' && break; sleep 0.1; done
 ip -6 route show dev out1 | grep -q '^fe80::/64'
