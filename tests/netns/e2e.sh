@@ -14,7 +14,8 @@
 #                    R3 (kernel) End.DX6 fc00:3::d6, End.DX4 fc00:3::d4
 #   hostB -> hostA   R3 (kernel) encap / encap.red segs fc00:2::e,fc00:1::d6|d4
 #                    R2 (ours)   End          fc00:2::e
-#                    R1 (kernel) End.DX6 fc00:1::d6, End.DX4 fc00:1::d4
+#                    R1 (ours)   End.DX6 fc00:1::d6, End.DX4 fc00:1::d4
+#                                (the kernel's with E2E_KERNEL_R1)
 #
 # No plain route joins the hosts' prefixes: only SRv6 connects them. The core
 # links have MTU 1600 (the hosts 1500), so that traffic does not depend on
@@ -263,6 +264,11 @@ if [[ $KERNEL_ONLY != 1 ]]; then
 		for pfx in 2001:db8:b::/64 10.0.2.0/24; do
 			out=$(stats_check "$R1" policies "$pfx" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
 			log_test "$rc" "R1 stats: policy $pfx >= $((2 * COUNT)) packets" "$out"
+		done
+		# the way back: hostB's requests and replies, decapsulated by ours
+		for sid in fc00:1::d6 fc00:1::d4; do
+			out=$(stats_check "$R1" sids "$sid/128" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
+			log_test "$rc" "R1 stats: End.DX* $sid >= $((2 * COUNT)) packets" "$out"
 		done
 	fi
 	out=$(stats_check "$R2" sids "$R2_END/128" $((8 * COUNT)) 2>&1) && rc=0 || rc=$?

@@ -7,7 +7,8 @@
 #   R1     a-side ::254/.254, fd00:12::1      R3     fd00:23::3, b-side ::254/.254
 #   R2     fd00:12::2, fd00:23::2
 #
-#   SIDs   R1 fc00:1::d6 End.DX6, fc00:1::d4 End.DX4   (kernel seg6local)
+#   SIDs   R1 fc00:1::d6 End.DX6, fc00:1::d4 End.DX4   (kernel seg6local; ours too
+#                                                        where R1 runs our datapath)
 #          R2 fc00:2::e  End                           (our datapath, or kernel)
 #          R3 fc00:3::d6 End.DX6, fc00:3::d4 End.DX4   (kernel seg6local)
 #
@@ -146,6 +147,10 @@ topo_srv6ctl_r1() {
 	topo_attach "$1" "$R1" r1-r2
 	"$1" -n "$R1" policy add 2001:db8:b::/64 encap segs "$V6_SEGS" src "$R1_TUNSRC"
 	"$1" -n "$R1" policy add 10.0.2.0/24 encap.red segs "$V4_SEGS" src "$R1_TUNSRC"
+	# the way back's decapsulation too (the kernel's seg6local routes for
+	# the same SIDs stay: ours come first)
+	"$1" -n "$R1" sid add fc00:1::d6 action End.DX6 nh6 2001:db8:a::1
+	"$1" -n "$R1" sid add fc00:1::d4 action End.DX4 nh4 10.0.1.1
 }
 # TOPO_R2_EGRESS: how R2 attaches both its devices' egress; unset: r2-r1 the
 # default, r2-r3 "egress skb" (R3 is a plain kernel router). Set to "" for
