@@ -170,22 +170,7 @@ INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry
 			}
 		}
 	}
-	if (!gso_known && p.kind != PLAN_CHAIN && r.main_table) {
-		p.kind = PLAN_KERNEL; /* a GSO packet we cannot measure: the kernel checks it */
-		p.reason = SRV6_PASS_KERNEL_ROUTE;
-	}
-	/* XDP: a checksum left to offload is finished before the frame leaves
-	 * as an XDP frame (csum.h) */
-	if (xdp && p.kind == PLAN_FWD && a.rx_partial) {
-		struct csum_fix fix = {};
-		int c = csum_ready_xdp(ctx, &fix);
-		if (!c && csum_finish_xdp(ctx, &fix, 0))
-			c = SRV6_PASS_CSUM;
-		if (c) {
-			p.kind = PLAN_KERNEL;
-			p.reason = c;
-		}
-	}
+	plan_settle(ctx, xdp, &p, &a, gso_known, r.main_table);
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
 		count_reason(p.reason);
 	if (p.kind == PLAN_DROP) {

@@ -86,22 +86,7 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	struct plan p = {PLAN_CHAIN, 0};
 	if (!r.main_table || !a.dst_is_sid)
 		p = plan_forward(ctx, xdp, &fib, a, ip6->hop_limit, r.main_table, g.seg_l3);
-	if (!gso_known && p.kind != PLAN_CHAIN && r.main_table) {
-		p.kind = PLAN_KERNEL; /* a GSO packet we cannot measure: the kernel checks it */
-		p.reason = SRV6_PASS_KERNEL_ROUTE;
-	}
-	/* XDP: a checksum left to offload must be finished before the frame
-	 * leaves as an XDP frame, or the frame takes the skb path */
-	if (xdp && p.kind == PLAN_FWD && a.rx_partial) {
-		struct csum_fix fix = {};
-		int c = csum_ready_xdp(ctx, &fix);
-		if (!c && csum_finish_xdp(ctx, &fix, 0))
-			c = SRV6_PASS_CSUM;
-		if (c) {
-			p.kind = PLAN_KERNEL;
-			p.reason = c;
-		}
-	}
+	plan_settle(ctx, xdp, &p, &a, gso_known, r.main_table);
 
 	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
 		count_reason(p.reason);

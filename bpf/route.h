@@ -4,6 +4,7 @@
 #ifndef SRV6_ROUTE_H
 #define SRV6_ROUTE_H
 
+#include "csum.h"
 #include "fwd.h"
 
 struct route {
@@ -11,6 +12,29 @@ struct route {
 	bool main_table; /* the kernel itself would use the main table */
 	bool neigh_only; /* next hop and device known, only L2 left to resolve */
 };
+
+/* The last word on a plan before the frame changes: a GSO packet we
+ * cannot measure goes to the kernel (in main, which checks it); at XDP a
+ * checksum left to offload must be finished before the frame leaves as an
+ * XDP frame, or the frame takes the skb path. */
+INLINE void plan_settle(void *ctx, const bool xdp, struct plan *p, const struct fwd_answer *a,
+			bool gso_known, bool main_table)
+{
+	if (!gso_known && p->kind != PLAN_CHAIN && main_table) {
+		p->kind = PLAN_KERNEL;
+		p->reason = SRV6_PASS_KERNEL_ROUTE;
+	}
+	if (xdp && p->kind == PLAN_FWD && a->rx_partial) {
+		struct csum_fix fix = {};
+		int c = csum_ready_xdp(ctx, &fix);
+		if (!c && csum_finish_xdp(ctx, &fix, 0))
+			c = SRV6_PASS_CSUM;
+		if (c) {
+			p->kind = PLAN_KERNEL;
+			p->reason = c;
+		}
+	}
+}
 
 /* The inner families a decapsulating behaviour's row takes. */
 #define INNER_V4 1
