@@ -13,19 +13,23 @@ def check():
 
 
 def throughput(path, name, res, labels):
-    """res: one behaviour of run.measure(). The sweep's medians make each
-    variant's line (sorted by offered load); the overload point (4x the peak,
-    or what the generator could offer) is drawn hollow at its end. Returns path."""
+    """res: one behaviour of run.measure(); labels: every variant's (those
+    res lacks are left out). The sweep's medians make each variant's line
+    (sorted by offered load); the overload point (4x the peak, or what the
+    generator could offer) is drawn hollow at its end. Returns path."""
     import matplotlib
     matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     top = 0
-    for v, label in labels.items():
+    for i, (v, label) in enumerate(labels.items()):
+        if v not in res["sweep"]:
+            continue  # a variant this row has not (the kernel lacks the behaviour)
         pts = sorted((p["offered"], p["delivered"]) for p in res["sweep"][v].values())
         o = res["over"][v]
-        line, = ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", ms=4, label=label)
+        # colour by the variant's place in labels: the same in every plot
+        line, = ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", ms=4, label=label, color=f"C{i}")
         ax.plot([pts[-1][0], o["offered"]], [pts[-1][1], o["delivered"]], ls=":", color=line.get_color())
         ax.plot([o["offered"]], [o["delivered"]], marker="o", ms=7, mfc="none", color=line.get_color())
         top = max(top, o["offered"], *(x for x, _ in pts))

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Throughput benchmark: every behaviour row through (a) our datapath at XDP
 (with srv6d, so its forwarding cache is on), (a') the same without srv6d
-(a FIB lookup per packet), (b) at TC, (c) the kernel's seg6/seg6local, (d)
-the ceiling (parse, rewrite MACs, redirect) and (e) a bare redirect, in one
-run, interleaved.
+(a FIB lookup per packet), (b) at TC, (c) the kernel's seg6/seg6local (where
+it has the behaviour), (d) the ceiling (parse, rewrite MACs, redirect) and
+(e) a bare redirect, in one run, interleaved.
 
     tools/bench/run.py [--sections perf,scale,load,throughput] [--rounds 5]
                        [--seconds 0.5] [--only End] [--no-doc]
@@ -21,7 +21,7 @@ Writes the "Throughput" section of docs/benchmarks.md (everything above it is
 kept) and one plot per behaviour (docs/img/); raw medians in
 build/bench-throughput.json. Root; run from anywhere after the normal build.
 """
-import argparse, json, os, shlex, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile
+import argparse, json, os, shlex, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, textwrap
 
 import plot
 import sections
@@ -75,9 +75,14 @@ def srh(segs, sl, nh, payload):
     return struct.pack("!BBBBBBH", nh, 2 * len(segs), 4, sl, len(segs) - 1, 0, 0) + lst + payload
 
 def ip4_udp(src, dst, n=18):
-    """IPv4 + UDP (UDP checksum 0: allowed in IPv4)."""
+    """IPv4 + UDP with a valid checksum, as a Linux UDP socket sends it. Not 0
+    (allowed in IPv4): on a veth ingress the datapath sends a UDP datagram
+    without checksum through the skb path (bpf/csum.h: a tunnel inside may
+    carry a checksum left to offload), so every frame would take TC."""
     data = bytes(range(n))
-    u = struct.pack("!HHHH", 5000, 6000, 8 + n, 0) + data
+    h = struct.pack("!HHHH", 5000, 6000, 8 + n, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!xBH", 17, 8 + n)
+    u = h[:6] + struct.pack("!H", csum(pseudo + h + data) or 0xFFFF) + data
     h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, 17, 0,
                     socket.inet_aton(src), socket.inet_aton(dst))
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + u
@@ -86,11 +91,28 @@ def srv6_frame(src, segs, sl):
     """IPv6 + SRH + UDP, DA = the active segment."""
     return eth(ip6(src, segs[len(segs) - 1 - sl], 43, srh(segs, sl, 17, udp6(src, segs[-1]))))
 
+def decap_frame(sid, inner_dst):
+    """What an H.Encaps.Red with one SID sends: outer IPv6 to the SID, no SRH,
+    next header 4 or 41, then the inner IPv4 or IPv6 + UDP packet to inner_dst."""
+    if ":" in inner_dst:
+        return eth(ip6("fd00:1::2", sid, 41, ip6("2001:db8:a::1", inner_dst, 17, udp6("2001:db8:a::1", inner_dst))))
+    return eth(ip6("fd00:1::2", sid, 4, ip4_udp("198.51.100.1", inner_dst)))
+
 # ---- behaviours: one row each; adding a behaviour is adding a row ----------
 # kernel / srv6ctl: (setup, teardown) commands run in the DUT's namespace
-# (srv6ctl rows are its arguments); dut (optional): (setup, teardown) for both,
-# e.g. a routing table. frame: the packet the generator offers. Every row's
-# packet leaves toward fc00:9::/64, routed to the sink.
+# (srv6ctl rows are its arguments); kernel=None: the kernel has no such
+# behaviour here, and no_kernel says why (the row has no variant (c)); dut
+# (optional): (setup, teardown) for both, e.g. a routing table. frame: the
+# packet the generator offers. Every row's packet leaves toward the sink:
+# fc00:9::/64 or 10.9.0.0/24 routed to it, or its own address (fd00:2::2,
+# 192.168.2.2). note (optional): a sentence for the document.
+# Table 100, a tenant's: the decapsulating rows look their inner destination up there.
+TENANT = (["ip -6 route add fc00:9::/64 via fd00:2::2 dev sbd1 table 100",
+           "ip route add 10.9.0.0/24 via 192.168.2.2 dev sbd1 table 100"],
+          ["ip -6 route flush table 100", "ip route flush table 100"])
+NO_DT46 = ("No kernel variant: the kernel's End.DT4 and End.DT46 need a VRF device bound to the"
+           " table (`vrftable`), and this kernel has no VRF devices (CONFIG_NET_VRF is not set):"
+           " `ip -6 route add ... encap seg6local action End.DT46 vrftable 100` is refused (EINVAL).")
 BEHAVIOURS = [
     dict(name="End",
          kernel=(["ip -6 route add fc00:e::1/128 encap seg6local action End dev sbd0"],
@@ -132,6 +154,39 @@ BEHAVIOURS = [
                   ["policy del 2001:db8:c::/64"]),
          frame=lambda: eth(ip6("2001:db8:a::1", "2001:db8:c::1", 17,
                                udp6("2001:db8:a::1", "2001:db8:c::1")))),
+    # decapsulation: the generator is the ingress PE of an H.Encaps.Red with one SID
+    dict(name="End.DT46 IPv4",
+         dut=TENANT, kernel=None, no_kernel=NO_DT46,
+         srv6ctl=(["sid add fc00:e::46 action End.DT46 table 100"], ["sid del fc00:e::46"]),
+         frame=lambda: decap_frame("fc00:e::46", "10.9.0.1"),
+         note="Inner IPv4 198.51.100.1 -> 10.9.0.1, looked up in table 100 (10.9.0.0/24 via the sink)."),
+    dict(name="End.DT46 IPv6",
+         dut=TENANT, kernel=None, no_kernel=NO_DT46,
+         srv6ctl=(["sid add fc00:e::46 action End.DT46 table 100"], ["sid del fc00:e::46"]),
+         frame=lambda: decap_frame("fc00:e::46", "fc00:9::1"),
+         note="Inner IPv6 2001:db8:a::1 -> fc00:9::1, looked up in table 100 (fc00:9::/64 via the sink)."),
+    dict(name="End.DT6",
+         dut=TENANT,
+         kernel=(["ip -6 route add fc00:e::6/128 encap seg6local action End.DT6 table 100 dev sbd0"],
+                 ["ip -6 route del fc00:e::6/128"]),
+         srv6ctl=(["sid add fc00:e::6 action End.DT6 table 100"], ["sid del fc00:e::6"]),
+         frame=lambda: decap_frame("fc00:e::6", "fc00:9::1"),
+         note="Inner IPv6 2001:db8:a::1 -> fc00:9::1 in table 100; the kernel's End.DT6 in its legacy"
+              " `table` mode (no VRF device), the same lookup."),
+    dict(name="End.DX4",
+         kernel=(["ip -6 route add fc00:e::d4/128 encap seg6local action End.DX4 nh4 192.168.2.2 dev sbd0"],
+                 ["ip -6 route del fc00:e::d4/128"]),
+         srv6ctl=(["sid add fc00:e::d4 action End.DX4 nh4 192.168.2.2"], ["sid del fc00:e::d4"]),
+         frame=lambda: decap_frame("fc00:e::d4", "192.168.2.2"),
+         note="nh4 = the sink's own address, on the DUT's link to it; the inner destination is that"
+              " address too: the kernel's End.DX4 with an on-link nh4 resolves the inner destination"
+              " on that link (docs/semantics.md, Differences), so both forward to the sink."),
+    dict(name="End.DX6",
+         kernel=(["ip -6 route add fc00:e::d6/128 encap seg6local action End.DX6 nh6 fd00:2::2 dev sbd0"],
+                 ["ip -6 route del fc00:e::d6/128"]),
+         srv6ctl=(["sid add fc00:e::d6 action End.DX6 nh6 fd00:2::2"], ["sid del fc00:e::d6"]),
+         frame=lambda: decap_frame("fc00:e::d6", "fc00:9::1"),
+         note="nh6 = the sink's address fd00:2::2; inner IPv6 2001:db8:a::1 -> fc00:9::1."),
 ]
 
 # ---- variants: how the DUT forwards ----------------------------------------
@@ -151,6 +206,10 @@ VARIANTS = {  # name: (setup(behaviour), teardown(behaviour))
 }
 LABEL = {"xdp": "(a) ours, XDP", "xdp-fib": "(a') XDP, no cache", "tc": "(b) ours, TC", "kernel": "(c) kernel seg6",
          "ceiling": "(d) ceiling XDP", "bare": "(e) bare redirect"}
+
+def variants(b):
+    """The variants of a row: all, but (c) where the kernel lacks the behaviour."""
+    return [v for v in VARIANTS if v != "kernel" or b["kernel"]]
 
 # ---- shell helpers ----------------------------------------------------------
 def sh(argv, check=True):
@@ -218,6 +277,9 @@ def topology():
                           (DUT, "sbd1", "fd00:2::1"), (SINK, "sbs0", "fd00:2::2")):
         in_ns(ns, f"ip -6 addr add {addr}/64 dev {dev} nodad")
         in_ns(ns, f"ip link set {dev} up")
+    # IPv4 toward the sink, for the rows that forward IPv4 (End.DX4, End.DT46)
+    in_ns(DUT, "ip addr add 192.168.2.1/24 dev sbd1")
+    in_ns(SINK, "ip addr add 192.168.2.2/24 dev sbs0")
     for cmd in ("sysctl -qw net.ipv6.conf.all.forwarding=1",
                 "sysctl -qw net.ipv4.ip_forward=1",  # H.Encaps of IPv4
                 "sysctl -qw net.ipv4.conf.all.rp_filter=0",
@@ -227,6 +289,7 @@ def topology():
                 # static neighbours: nothing waits on NDP
                 f"ip -6 neigh replace fd00:2::2 lladdr {MAC['sbs0']} dev sbd1 nud permanent",
                 f"ip -6 neigh replace fd00:1::2 lladdr {MAC['sbg0']} dev sbd0 nud permanent",
+                f"ip neigh replace 192.168.2.2 lladdr {MAC['sbs0']} dev sbd1 nud permanent",
                 "ip -6 route add fc00:9::/64 via fd00:2::2 dev sbd1",
                 # Generic receive on: without XDP on sbd0 (TC, kernel variants)
                 # a veth drops XDP frames sent to it unless GRO gives it NAPI.
@@ -289,7 +352,7 @@ def medians(xs):
 
 def measure(b, args, log):
     frame_hex = b["frame"]().hex()
-    names = list(VARIANTS)
+    names = variants(b)
     for c in b.get("dut", ([], []))[0]:
         in_dut(c)
     for c in b["srv6ctl"][0]:
@@ -333,14 +396,14 @@ def spread(xs):
 def table(b, res):
     rows = ["                     ---- peak ----  ---------------------------- 4x peak -----------------------------",
             "variant               Mpps  dut_%   offered_Mpps  x_peak  delivered_Mpps  spread_%  dut_%  sink_%  ns/frame"]
-    for v in VARIANTS:
+    for v in res["over"]:
         o, pk = res["over"][v], res["peak"][v]
         at = res["sweep"][v][res["peak_at"][v]]
         rows.append(f"{LABEL[v]:<20} {pk:>5.2f} {100 * at['dut']:>6.0f} {o['offered']:>14.2f} {o['offered'] / pk:>7.1f}"
                     f" {o['delivered']:>15.2f} {o['spread']:>9.0f} {100 * o['dut']:>6.0f} {100 * o['sink']:>7.0f}"
                     f" {frame_ns(o):>9.0f}")
     p, ov = res["peak"], {v: x["delivered"] for v, x in res["over"].items()}
-    ratio = lambda a, c, m: f"{m[a] / m[c]:.2f}" if m[c] else "-"
+    ratio = lambda a, c, m: f"{m[a] / m[c]:.2f}" if m.get(c) else "-"
     cost = {v: 1 / frame_ns(x) if frame_ns(x) else 0 for v, x in res["over"].items()}
     rows.append(f"a/c = {ratio('xdp', 'kernel', p)} at peak, {ratio('xdp', 'kernel', ov)} overloaded;"
                 f"  a/d = {ratio('xdp', 'ceiling', p)} at peak, {ratio('xdp', 'ceiling', ov)} overloaded;"
@@ -356,12 +419,12 @@ def frame_ns(o):
 
 def sweep_table(res):
     rates = sorted(res["sweep"]["xdp"], key=lambda r: r or 1e9)
-    head = "target_Mpps " + "".join(f"{v:>15}" for v in VARIANTS)
+    head = "target_Mpps " + "".join(f"{v:>15}" for v in res["sweep"])
     rows = [head]
     for rate in rates:
         label = f"{rate:g}" if rate else "unpaced"
         rows.append(f"{label:<11} " + "".join(
-            "{delivered:>7.2f}/{offered:<4.2f}{dut:>4.0%}".format(**res["sweep"][v][rate]) for v in VARIANTS))
+            "{delivered:>7.2f}/{offered:<4.2f}{dut:>4.0%}".format(**res["sweep"][v][rate]) for v in res["sweep"]))
     return "\n".join(rows)
 
 def slug(name):
@@ -418,9 +481,17 @@ def throughput_section(results, args, load, plots):
          "Variants: (a) `srv6ctl attach sbd0 xdp` (+ sbd1 as egress) with `srv6d` running",
          "(the forwarding cache on), (a') the same without `srv6d` (one `bpf_fib_lookup` per",
          "packet), (b) `attach sbd0 tc` (with `srv6d`),",
-         "(c) the kernel's seg6/seg6local with the same configuration, (d) ceiling:",
+         "(c) the kernel's seg6/seg6local with the same configuration (where the kernel",
+         "has the behaviour; a row without (c) says why, and its a/c is \"-\"), (d) ceiling:",
          "parse Ethernet+IPv6, rewrite MACs, redirect to a fixed egress",
          "(tools/bench/ceiling.bpf.c), (e) bare XDP_REDIRECT touching nothing.",
+         "The decapsulating rows (End.DT*, End.DX*) offer what an H.Encaps.Red with one SID",
+         "sends: outer IPv6 to the SID, no SRH, next header 4 or 41; the DUT forwards the",
+         "inner packet to the sink (IPv6 fd00:2::2, IPv4 192.168.2.2, static neighbours);",
+         "the ceiling and the bare redirect forward the outer packet as it is. Every UDP",
+         "checksum is valid, IPv4's too: a zero one (no checksum, legal in IPv4) would send",
+         "every frame through TC at XDP on a veth ingress (`csum_offload`: a tunnel inside",
+         "it may carry a checksum left to offload, bpf/csum.h).",
          f"Each of {args.rounds} rounds visits every variant (rotated order) and sweeps the",
          f"offered load ({', '.join(f'{r:g}' for r in args.rates)} Mpps and unpaced), {args.seconds} s",
          "per point after a 0.2 s warm-up; peak = best median delivered rate. Then each",
@@ -446,7 +517,9 @@ def throughput_section(results, args, load, plots):
          "saturation: an idle DUT wakes for every burst, with caches another job has cooled.",
          f"Load average before / after: {load[0]} / {load[1]} (other jobs share the machine).", ""]
     for b, res in results:
-        s += [f"### {b['name']}", "", "```", table(b, res), "```", "",
+        notes = [line for x in (b.get("note"), b.get("no_kernel")) if x for line in textwrap.wrap(x, 84)]
+        s += [f"### {b['name']}", ""] + (notes + [""] if notes else [])
+        s += ["```", table(b, res), "```", "",
               f"Sink: {sink_ns(res):.0f} ns of CPU 0 per delivered frame (CPU 0 absorbs at most "
               f"~{1e3 / sink_ns(res):.1f} Mpps).", "",
               "Sweep, delivered/offered Mpps and dut_% (medians; the generator falls short of a",

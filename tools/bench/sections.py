@@ -6,6 +6,12 @@ import os, platform, resource, shlex, statistics, subprocess, tempfile, time
 
 PERF_CASES = ["End_SL2_to_1", "EndT_table_100", "IPv6_not_ours", "HEncaps_2_SIDs_IPv6_inner",
               "HEncaps_2_SIDs_IPv4_inner"]
+# The per-packet section's cases: packet_perf's own default list (in
+# tests/packet/packet_perf.cpp) and two decapsulating ones (tests/packet/decap_cases.cpp),
+# named, since packet_perf without names runs only its default list.
+PER_PACKET_CASES = ["End_SL2_to_1", "EndX_global_nh6", "EndT_table_100", "HEncaps_2_SIDs_IPv6_inner",
+                    "HEncaps_2_SIDs_IPv4_inner", "HEncapsRed_2_SIDs_IPv6_inner", "IPv6_not_ours",
+                    "EndDT46_IPv4_inner_no_SRH", "EndDX6_nh6"]
 SCALE = [0, 1000, 100000, 1000000]
 LOAD_N = 1000000
 
@@ -28,10 +34,11 @@ def run(argv):
 
 
 def per_packet(perf, root):
-    out = run([perf])
+    out = run([perf] + PER_PACKET_CASES)
     return ["## Per-packet program cost (BPF_PROG_TEST_RUN repeat loop)", "",
-            "Command (root; after the normal build):", "",
-            "    ./build/tests/packet/packet_perf            # -n REPEAT (default 10^6) -r ROUNDS (default 7)", "",
+            "Command (root; after the normal build; -n REPEAT (default 10^6) -r ROUNDS (default 7)):", "",
+            "    ./build/tests/packet/packet_perf " + " \\\n        ".join(
+                " ".join(PER_PACKET_CASES[i:i + 4]) for i in range(0, len(PER_PACKET_CASES), 4)), "",
             "It replays the packet test cases (same frames, same fixture namespace with",
             "static routes and neighbours) through the XDP program, 10^6 repetitions per",
             "run. `tools/bench/restore.bpf.c` restores the original frame before each",
@@ -58,7 +65,10 @@ def per_packet(perf, root):
             "  most of every behaviour's cost. End costs more than End.T without the",
             "  cache: End looks its route up through the policy rules (as the kernel's",
             "  seg6_lookup_nexthop does), End.T directly in its table.",
-            "- IPv6_not_ours is the cost that traffic we do not own pays: two LPM lookups.", ""]
+            "- IPv6_not_ours is the cost that traffic we do not own pays: two LPM lookups.",
+            "- EndDT46_IPv4_inner_no_SRH (inner IPv4 looked up in table 100) and EndDX6_nh6",
+            "  (inner IPv6 to a next hop) are decapsulations: outer IPv6, no SRH, the inner",
+            "  packet forwarded; base_ns forwards the outer packet as it is.", ""]
 
 
 def scale(perf):
