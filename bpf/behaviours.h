@@ -82,13 +82,14 @@ INLINE void decap_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *f
 #include "endpoint.h"
 #include "decap.h"
 
-INLINE enum verdict run_sid(void *ctx, const bool xdp, const struct srv6_sid_entry *e)
+/* direct: the run's input is a tenant's device (struct input). */
+INLINE enum verdict run_sid(void *ctx, const bool xdp, const struct srv6_sid_entry *e, bool direct)
 {
 	struct row row = sid_row(e->action);
 	if (row.input == IN_ENDPOINT)
-		return endpoint(ctx, xdp, e);
+		return endpoint(ctx, xdp, e, direct);
 	if (row.input == IN_DECAP)
-		return decap(ctx, xdp, e, row.inner, row.local_ok);
+		return decap(ctx, xdp, e, row.inner, row.local_ok, direct);
 	return sid_drop(e, SRV6_DROP_BAD_ENTRY);
 }
 

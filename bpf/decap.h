@@ -12,6 +12,7 @@
 #include "csum.h"
 #include "gso.h"
 #include "inner.h"
+#include "pmtud.h"
 #include "route.h"
 
 /* bpf_skb_adjust_room's decap flags (kernel 6.3+; the uapi headers here
@@ -26,35 +27,42 @@ INLINE void decap_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *f
 
 INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason);
 
-/* A decapsulated packet for one of our SIDs or policies is processed again
- * at once (a tail call, so at most 33 times in a row: then chain_limit),
- * where the kernel's lwtunnel would run that route next. */
-INLINE bool inner_is_ours(const struct bpf_fib_lookup *fib, bool v6)
-{
-	if (v6) {
-		enum sid_kind k = sid_kind_of(fib->ipv6_dst);
-		if (k != SID_NONE)
-			return k == SID_OURS;
-		struct srv6_policy6_key pk = {.prefixlen = 128};
-		__builtin_memcpy(pk.addr, fib->ipv6_dst, 16);
-		return bpf_map_lookup_elem(&policies6, &pk) != NULL;
-	}
-	struct srv6_policy4_key pk = {.prefixlen = 32};
-	__builtin_memcpy(pk.addr, &fib->ipv4_dst, 4);
-	struct srv6_policy_entry *pe = bpf_map_lookup_elem(&policies4, &pk);
-	return pe && !(pe->flags & SRV6_LOCAL);
-}
-
 /* One of the router's own addresses (the loader keeps them in the tries):
  * asked only of a route in main, where the kernel's local table decides. */
 INLINE bool inner_is_local(const struct bpf_fib_lookup *fib, bool v6)
 {
 	if (v6)
 		return sid_kind_of(fib->ipv6_dst) == SID_LOCAL;
-	struct srv6_policy4_key pk = {.prefixlen = 32};
+	struct srv6_policy4_key pk = {.prefixlen = SRV6_POLICY_TABLE_BITS + 32,
+				      .table = SRV6_TABLE_MAIN};
 	__builtin_memcpy(pk.addr, &fib->ipv4_dst, 4);
 	struct srv6_policy_entry *pe = bpf_map_lookup_elem(&policies4, &pk);
 	return pe && (pe->flags & SRV6_LOCAL);
+}
+
+/* A decapsulated packet for one of our SIDs or policies is processed again
+ * at once (a tail call, so at most 33 times in a row: then chain_limit),
+ * where the kernel's lwtunnel would run that route next: in main, a SID
+ * or a main policy; in a tenant's table, that table's policies. */
+INLINE bool inner_is_ours(const struct bpf_fib_lookup *fib, bool v6, __u32 table)
+{
+	if (table != SRV6_TABLE_MAIN && inner_is_local(fib, v6))
+		return false; /* main's: a tenant's packet is not delivered from it */
+	if (v6) {
+		if (table == SRV6_TABLE_MAIN) {
+			enum sid_kind k = sid_kind_of(fib->ipv6_dst);
+			if (k != SID_NONE)
+				return k == SID_OURS;
+		}
+		struct srv6_policy6_key pk = {.prefixlen = SRV6_POLICY_TABLE_BITS + 128,
+					      .table = table};
+		__builtin_memcpy(pk.addr, fib->ipv6_dst, 16);
+		return bpf_map_lookup_elem(&policies6, &pk) != NULL;
+	}
+	struct srv6_policy4_key pk = {.prefixlen = SRV6_POLICY_TABLE_BITS + 32, .table = table};
+	__builtin_memcpy(pk.addr, &fib->ipv4_dst, 4);
+	struct srv6_policy_entry *pe = bpf_map_lookup_elem(&policies4, &pk);
+	return pe && !(pe->flags & SRV6_LOCAL);
 }
 
 /* What the kernel's forwarding of the inner packet drops: ip_route_input's
@@ -87,7 +95,7 @@ INLINE int inner6_check(const struct ipv6hdr *ip6)
 /* families: the inner ones the row takes; local_ok: a local destination in
  * main is delivered (else blackholed, as End.DX6's seg6_lookup_nexthop). */
 INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry *e,
-			  __u8 families, bool local_ok)
+			  __u8 families, bool local_ok, bool direct)
 {
 	struct ipv6hdr *ip6 = ipv6_header(ctx, xdp);
 	if (!ip6)
@@ -138,10 +146,16 @@ INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry
 		fib_init4(&fib, ctx, xdp, i4, seg_len);
 	}
 	decap_route(e, &fib, &r, v6);
+	route_direct(&fib, &r, direct);
 
-	struct plan p = {PLAN_CHAIN, 0};
+	/* the table the inner packet is routed in: its policies apply (none
+	 * for a next hop of the SID's own) */
+	__u32 table = r.main_table ? SRV6_TABLE_MAIN
+		    : (r.flags & BPF_FIB_LOOKUP_TBID) ? fib.tbid : 0;
+	struct plan p = {PLAN_CHAIN, 0, table, direct};
+	__u32 icmp = 0; /* 1 + enum icmp_kind: an error of ours answers it */
 	struct fwd_answer a = {.rc = BPF_FIB_LKUP_RET_NO_NEIGH};
-	if (r.main_table && inner_is_ours(&fib, v6)) {
+	if (table && inner_is_ours(&fib, v6, table)) {
 		/* p stays PLAN_CHAIN */
 	} else if (r.main_table && !local_ok && inner_is_local(&fib, v6)) {
 		/* End.DX6 routes without local delivery: a local address is a
@@ -169,9 +183,15 @@ INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry
 				p.reason = SRV6_DROP_TOO_BIG;
 			}
 		}
+		/* a tenant's packet that the kernel would route in main, with
+		 * its ICMP error: the error is ours, routed in the table */
+		if (table && table != SRV6_TABLE_MAIN && p.kind == PLAN_KERNEL &&
+		    (p.reason == SRV6_PASS_HOP_LIMIT || p.reason == SRV6_PASS_TOO_BIG))
+			icmp = p.reason == SRV6_PASS_HOP_LIMIT ? 1 + ICMP_KIND_TIME_EXCEEDED
+							       : 1 + ICMP_KIND_TOO_BIG;
 	}
 	plan_settle(ctx, xdp, &p, &a, gso_known, r.main_table);
-	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN)
+	if (p.kind != PLAN_FWD && p.kind != PLAN_NEIGH && p.kind != PLAN_CHAIN && !(icmp && !xdp))
 		count_reason(p.reason);
 	if (p.kind == PLAN_DROP) {
 		count_slot(&sid_stats, e->stats_idx, g.segs, 0, false);
@@ -214,6 +234,8 @@ INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry
 	bool ok = p.kind == PLAN_FWD || p.kind == PLAN_NEIGH || p.kind == PLAN_CHAIN ||
 		  (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_KERNEL_ROUTE && !ll_src);
 	count_slot(&sid_stats, e->stats_idx, g.segs, gso_wire_bytes(&g, l3_len, 0), ok);
+	if (icmp)
+		return to_icmp(ctx, xdp, fib.mtu_result, v6, table, icmp - 1);
 	return execute(ctx, xdp, &fib, p);
 }
 

@@ -105,9 +105,32 @@ INLINE __u32 flow_hash(void *ctx, const bool xdp, bool inner_v6)
 	return h & 0xFFFFF;
 }
 
-INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_entry *pe,
-			  bool inner_v6)
+/* A tenant's head-end (the input device is bound to a table): the outer
+ * packet belongs to the core and is routed in main, directly, never by the
+ * rules that send the device's traffic to its table; so it is never handed
+ * to the kernel's input either, which would route it in the tenant's table
+ * (but for a local destination, which the kernel's local table takes
+ * first). What main forwards is sent, the rest dropped and counted. */
+INLINE void tenant_settle(struct plan *p, const struct fwd_answer *a)
 {
+	if (p->kind != PLAN_KERNEL || p->reason == SRV6_PASS_TOO_BIG || a->dst_is_local)
+		return;
+	if (p->reason == SRV6_PASS_HOP_LIMIT) {
+		p->kind = PLAN_DROP;
+		p->reason = SRV6_DROP_HOP_LIMIT;
+	} else if (a->rc == BPF_FIB_LKUP_RET_SUCCESS || a->rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		p->kind = PLAN_NEIGH; /* a GSO packet for the kernel: its output segments it */
+	} else {
+		p->kind = PLAN_DROP;
+		if (p->reason == SRV6_PASS_KERNEL_ROUTE)
+			p->reason = SRV6_DROP_NO_ROUTE;
+	}
+}
+
+INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_entry *pe,
+			  bool inner_v6, bool tenant)
+{
+	/* tenant: the run's input is a tenant's device (struct input) */
 	void *data = ctx_data(ctx, xdp), *end = ctx_data_end(ctx, xdp);
 	__u32 l3_len, in_tc, in_fl = 0;
 	__u8 in_hl;
@@ -178,9 +201,14 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		__builtin_memcpy(fib.ipv6_src, src, 16);
 	else
 		fib_flags |= BPF_FIB_LOOKUP_SRC;
+	if (tenant) {
+		fib.tbid = SRV6_TABLE_MAIN;
+		fib_flags |= BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_TBID;
+	}
 	struct fwd_answer a = fwd_lookup(ctx, xdp, &fib, fib_flags, FWD_SID_AFTER,
 					 ctx_ifindex(ctx, xdp));
 	struct plan p = plan_forward(ctx, xdp, &fib, a, hop_limit, true, g.seg_l3 + encap_len);
+	p.direct = tenant;
 	if (!src && a.rc != BPF_FIB_LKUP_RET_SUCCESS && a.rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
 	    a.rc != BPF_FIB_LKUP_RET_FRAG_NEEDED && !xdp) {
 		/* no source address to write: the kernel could not route it either */
@@ -189,6 +217,11 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 			p.reason = SRV6_DROP_NO_ROUTE; /* else the route's failure */
 	} else if (a.dst_is_sid) {
 		p.kind = PLAN_CHAIN; /* the FIB only gave the source address */
+	} else if (a.dst_is_local) {
+		/* one of the router's own addresses, not a SID: the kernel's
+		 * local table delivers it, whatever main says */
+		p.kind = PLAN_KERNEL;
+		p.reason = SRV6_PASS_KERNEL_ROUTE;
 	} else if (!gso_known || g.udp) {
 		/* a GSO packet we cannot measure, or UDP segments (still the
 		 * kernel's, identical in tests/diff): the kernel checks it */
@@ -210,6 +243,8 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		count_reason(p.reason);
 		return V_PASS; /* unchanged: the TC program finishes it */
 	}
+	if (tenant)
+		tenant_settle(&p, &a);
 	if (p.kind == PLAN_KERNEL && p.reason == SRV6_PASS_TOO_BIG) {
 		/* too big for the tunnel: the inner source hears of it */
 		count_slot(&policy_stats, pe->stats_idx, g.segs, 0, false);

@@ -10,14 +10,12 @@
 
 #include "route.h"
 
-#define TABLE_MAIN 254
-
 INLINE void end_dt_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *fib,
 			 struct route *r)
 {
 	fib->tbid = e->table;
 	r->flags |= BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_TBID;
-	r->main_table = e->table == TABLE_MAIN;
+	r->main_table = e->table == SRV6_TABLE_MAIN;
 }
 
 #endif

@@ -22,7 +22,7 @@ INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason)
 	return V_DROP;
 }
 
-INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_entry *e)
+INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_entry *e, bool direct)
 {
 	struct ipv6hdr *ip6 = ipv6_header(ctx, xdp);
 	if (!ip6)
@@ -65,6 +65,7 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 	fib_init(&fib, ctx, xdp, ip6, g.seg_l3);
 	__builtin_memcpy(fib.ipv6_dst, &next_da, 16);
 	sid_route(e, &fib, &r);
+	route_direct(&fib, &r, direct);
 	/* a link-local source gets the kernel's ICMP "not a neighbour" */
 	struct fwd_answer a = {.rc = BPF_FIB_LKUP_RET_NO_NEIGH};
 	if (ll_src) {
@@ -83,7 +84,7 @@ INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_en
 		count_slot(&sid_stats, e->stats_idx, g.segs, gso_wire_bytes(&g, l3_len, 0), true);
 		return V_DROP;
 	}
-	struct plan p = {PLAN_CHAIN, 0};
+	struct plan p = {PLAN_CHAIN, 0, 0, direct};
 	if (!r.main_table || !a.dst_is_sid)
 		p = plan_forward(ctx, xdp, &fib, a, ip6->hop_limit, r.main_table, g.seg_l3);
 	plan_settle(ctx, xdp, &p, &a, gso_known, r.main_table);

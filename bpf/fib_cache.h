@@ -71,7 +71,7 @@ struct fwd_answer {
 	long rc;         /* bpf_fib_lookup's (fib filled as it fills it), or FWD_RC_NOT_ASKED */
 	bool tx_port;    /* success, and XDP may redirect to the egress */
 	bool dst_is_sid; /* the query's destination is one of our SIDs */
-	bool dst_is_local; /* FWD_SID_FIRST: ... or one of the router's own addresses */
+	bool dst_is_local; /* FWD_SID_FIRST/AFTER: one of the router's own addresses */
 	bool rx_partial; /* XDP: the ingress may carry checksums left to offload */
 };
 
@@ -117,8 +117,11 @@ INLINE struct fwd_answer fwd_uncached(void *ctx, const bool xdp, struct bpf_fib_
 		if (kind != SID_NONE)
 			return a;
 	}
-	if (check == FWD_SID_AFTER)
-		a.dst_is_sid = is_our_sid(fib->ipv6_dst); /* the FIB overwrites it */
+	if (check == FWD_SID_AFTER) { /* the FIB overwrites the address */
+		enum sid_kind kind = sid_kind_of(fib->ipv6_dst);
+		a.dst_is_sid = kind == SID_OURS;
+		a.dst_is_local = kind == SID_LOCAL; /* never cached */
+	}
 	a.rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 	if (xdp && a.rc == BPF_FIB_LKUP_RET_SUCCESS)
 		fwd_ports(&a, fib, in_ifindex, watched);

@@ -32,7 +32,78 @@ enum plan_kind {
 struct plan {
 	enum plan_kind kind;
 	__u32 reason; /* enum srv6_reason for PLAN_KERNEL / PLAN_DROP */
+	__u32 table;  /* PLAN_CHAIN: the table of the next run (0: main) */
+	bool direct;  /* PLAN_CHAIN: the next run routes main directly (a tenant's input) */
 };
+
+/* Where a run's input belongs: the table whose policies it meets, and
+ * whether main, when asked, is asked directly (not through the rules of
+ * the input device, a tenant's, which lead to its table). */
+struct input {
+	__u32 table;
+	bool direct;
+};
+
+/* Runs the datapath again on the rewritten packet (a tail call), telling
+ * it the table its input belongs to (struct srv6_chain_mark). */
+INLINE enum verdict chain(void *ctx, const bool xdp, __u32 table, bool direct)
+{
+	table = table ? table : SRV6_TABLE_MAIN;
+	__u32 magic = SRV6_CHAIN_MAGIC | (direct ? SRV6_CHAIN_DIRECT : 0);
+	if (xdp) {
+		struct xdp_md *x = ctx;
+		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(struct srv6_chain_mark)))
+			return V_DROP;
+		struct srv6_chain_mark *m = (void *)(long)x->data_meta;
+		if ((void *)(m + 1) > (void *)(long)x->data)
+			return V_DROP;
+		m->magic = magic;
+		m->table = table;
+		bpf_tail_call(ctx, &chain_xdp, 0);
+		bpf_xdp_adjust_meta(ctx, (int)sizeof(*m)); /* the frame as it was */
+	} else {
+		struct __sk_buff *skb = ctx;
+		skb->cb[3] = table;
+		skb->cb[4] = magic;
+		bpf_tail_call(ctx, &chain_tc, 0);
+	}
+	/* out of tail calls (33 of our SIDs in a row) */
+	count_reason(SRV6_DROP_CHAIN_LIMIT);
+	return V_DROP;
+}
+
+/* Where a run's input belongs: a chained run's mark (taken off), else the
+ * input device's binding, else main. */
+INLINE struct input input_of(void *ctx, const bool xdp)
+{
+	struct input in = {SRV6_TABLE_MAIN, false};
+	if (xdp) {
+		struct xdp_md *x = ctx;
+		struct srv6_chain_mark *m = (void *)(long)x->data_meta;
+		if ((void *)(m + 1) <= (void *)(long)x->data &&
+		    (m->magic & ~SRV6_CHAIN_DIRECT) == SRV6_CHAIN_MAGIC) {
+			in.table = m->table;
+			in.direct = m->magic & SRV6_CHAIN_DIRECT;
+			bpf_xdp_adjust_meta(ctx, (int)sizeof(*m));
+			return in;
+		}
+	} else {
+		struct __sk_buff *skb = ctx;
+		if ((skb->cb[4] & ~SRV6_CHAIN_DIRECT) == SRV6_CHAIN_MAGIC) {
+			in.table = skb->cb[3];
+			in.direct = skb->cb[4] & SRV6_CHAIN_DIRECT;
+			skb->cb[4] = 0;
+			return in;
+		}
+	}
+	__u32 ifindex = ctx_ifindex(ctx, xdp);
+	__u32 *t = bpf_map_lookup_elem(&port_tables, &ifindex);
+	if (t && *t) {
+		in.table = *t;
+		in.direct = true;
+	}
+	return in;
+}
 
 /* Maps a FIB result to a plan for packets of l3_len bytes. main_table: the
  * kernel would route this packet through the main table itself, so handing
@@ -118,15 +189,8 @@ INLINE enum verdict execute(void *ctx, const bool xdp, struct bpf_fib_lookup *fi
 		return V_KERNEL;
 	if (p.kind == PLAN_DROP)
 		return V_DROP;
-	if (p.kind == PLAN_CHAIN) {
-		if (xdp)
-			bpf_tail_call(ctx, &chain_xdp, 0);
-		else
-			bpf_tail_call(ctx, &chain_tc, 0);
-		/* out of tail calls (33 of our SIDs in a row) */
-		count_reason(SRV6_DROP_CHAIN_LIMIT);
-		return V_DROP;
-	}
+	if (p.kind == PLAN_CHAIN)
+		return chain(ctx, xdp, p.table, p.direct);
 	bool v4 = eth->h_proto == bpf_htons(ETH_P_IP);
 	if (v4) {
 		if ((void *)(ip4 + 1) > end)

@@ -16,7 +16,17 @@
 /* (linux/icmp.h pulls in libc headers) */
 #define ICMP_DEST_UNREACH 3
 #define ICMP_FRAG_NEEDED 4
+#define ICMP_TIME_EXCEEDED 11
 #define ICMPV6_PKT_TOOBIG 2
+#define ICMPV6_TIME_EXCEED 3
+
+/* The errors of the slow path: Packet Too Big / Fragmentation Needed, and
+ * Time Exceeded for a tenant's decapsulated packet (which the kernel would
+ * route in main). */
+enum icmp_kind {
+	ICMP_KIND_TOO_BIG,
+	ICMP_KIND_TIME_EXCEEDED,
+};
 
 /* ICMP and ICMPv6 headers of an error: type, code, checksum, then the
  * 32-bit field Packet Too Big gives the MTU in, and Fragmentation Needed
@@ -93,12 +103,12 @@ INLINE int quote_fixed_point(struct __sk_buff *ctx, __u32 quote_end)
 /* Whether the packet may get an ICMP error at all: not an ICMP error itself
  * (RFC 4443 2.4 e.1, RFC 1122 3.2.2), not an IPv4 fragment past the first,
  * and for IPv4 only with DF (without it, the kernel drops it). */
-INLINE bool owes_icmp(struct __sk_buff *ctx, __u32 v6)
+INLINE bool owes_icmp(struct __sk_buff *ctx, __u32 v6, bool too_big)
 {
 	struct iphdr *in4 = (void *)(long)ctx->data + ETH_LEN;
 	if ((void *)(in4 + 1) > (void *)(long)ctx->data_end)
 		return false;
-	if (!v6 && !(in4->frag_off & bpf_htons(0x4000))) /* DF */
+	if (too_big && !v6 && !(in4->frag_off & bpf_htons(0x4000))) /* DF */
 		return false;
 	struct l4_loc l = {};
 	if (l4_locate_tc(ctx, &l))
@@ -115,11 +125,13 @@ INLINE bool owes_icmp(struct __sk_buff *ctx, __u32 v6)
 	return *type == 0 || *type == 8 || (*type >= 13 && *type <= 18); /* queries and replies */
 }
 
-/* Turns the packet at ETH_LEN (IPv6 if v6, else IPv4) into the ICMP error
- * for tunnel MTU mtu and sends it toward its source. Counts the reason.
- * The program srv6_pmtud runs it (map tc_slow). */
-INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
+/* Turns the packet at ETH_LEN (IPv6 if v6, else IPv4) into an ICMP error
+ * (kind: for tunnel MTU mtu, or Time Exceeded) and sends it toward its
+ * source, routed by the input's rules or, with table, in that table.
+ * Counts the reason. The program srv6_pmtud runs it (map tc_slow). */
+INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6, __u32 table, __u32 kind)
 {
+	bool too_big = kind == ICMP_KIND_TOO_BIG;
 	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	struct ipv6hdr *in6 = data + ETH_LEN;
 	struct iphdr *in4 = data + ETH_LEN;
@@ -129,21 +141,29 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 	/* the source address lives in scratch, with the FIB query */
 	__u32 k = 0;
 	struct srv6_scratch *s = bpf_map_lookup_elem(&scratch, &k);
-	if (!s || (void *)(in6 + 1) > end)
+	if (!s)
 		return V_DROP;
+	if (v6 ? (void *)(in6 + 1) > end : (void *)(in4 + 1) > end) {
+		count_reason(SRV6_DROP_TRUNCATED);
+		return V_DROP;
+	}
 	__u8 *src = s->addr;
 	__builtin_memset(src, 0, 16);
-	if (!owes_icmp(ctx, v6)) {
-		count_reason(SRV6_DROP_TOO_BIG);
+	if (!owes_icmp(ctx, v6, too_big)) {
+		count_reason(too_big ? SRV6_DROP_TOO_BIG : SRV6_DROP_HOP_LIMIT);
 		return V_DROP;
 	}
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	in6 = data + ETH_LEN;
 	in4 = data + ETH_LEN;
-	if ((void *)(in6 + 1) > end)
+	if (v6 ? (void *)(in6 + 1) > end : (void *)(in4 + 1) > end) {
+		count_reason(SRV6_DROP_TRUNCATED);
 		return V_DROP;
+	}
 	if (v6) {
+		if ((void *)(in6 + 1) > end)
+			return V_DROP;
 		__builtin_memcpy(src, &in6->saddr, 16);
 		l3_len = IP6_LEN + bpf_ntohs(in6->payload_len);
 	} else {
@@ -152,7 +172,7 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 		l3_len = bpf_ntohs(in4->tot_len);
 	}
 	if (!icmp_allowed()) {
-		count_reason(SRV6_DROP_PMTU_LIMITED);
+		count_reason(too_big ? SRV6_DROP_PMTU_LIMITED : SRV6_DROP_HOP_LIMIT);
 		return V_DROP;
 	}
 
@@ -165,15 +185,26 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 		__builtin_memcpy(fib->ipv6_dst, src, 16);
 	else
 		__builtin_memcpy(&fib->ipv4_dst, src, 4);
-	long rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), BPF_FIB_LOOKUP_SRC);
+	__u32 flags = BPF_FIB_LOOKUP_SRC;
+	if (table) {
+		fib->tbid = table;
+		flags |= BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_TBID;
+	}
+	long rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), flags);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH) {
 		count_reason(SRV6_DROP_NO_ROUTE);
 		return V_DROP;
 	}
 
+	/* what there is of it: a decapsulated packet may claim more than the
+	 * outer one carried */
 	__u32 quote = v6 ? ICMP6_QUOTE : ICMP4_QUOTE;
+	if (l3_len < (v6 ? IP6_LEN : 20)) /* a length shorter than its header */
+		l3_len = ctx->len - ETH_LEN;
 	if (l3_len < quote)
 		quote = l3_len;
+	if (ctx->len < ETH_LEN + quote)
+		quote = ctx->len - ETH_LEN;
 	__u32 hdr = v6 ? IP6_LEN + 8 : 20 + 8;
 	if (bpf_skb_change_tail(ctx, ETH_LEN + quote, 0) ||
 	    bpf_skb_pull_data(ctx, ETH_LEN + quote) ||
@@ -202,10 +233,10 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 		ip6->hop_limit = ICMP_HOP_LIMIT;
 		__builtin_memcpy(&ip6->saddr, fib->ipv6_src, 16);
 		__builtin_memcpy(&ip6->daddr, src, 16);
-		ic->type = ICMPV6_PKT_TOOBIG;
+		ic->type = too_big ? ICMPV6_PKT_TOOBIG : ICMPV6_TIME_EXCEED;
 		ic->code = 0;
 		ic->cksum = 0;
-		ic->info = bpf_htonl(mtu);
+		ic->info = too_big ? bpf_htonl(mtu) : 0;
 		/* the pseudo-header: both addresses, the length, the next header */
 		__s64 p = bpf_csum_diff(NULL, 0, (__be32 *)&ip6->saddr, 32, 0);
 		p += (__u64)bpf_htonl(8 + quote) + bpf_htonl(IPPROTO_ICMPV6);
@@ -223,10 +254,10 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 		__builtin_memcpy(&ip4->saddr, &fib->ipv4_src, 4);
 		__builtin_memcpy(&ip4->daddr, src, 4);
 		ip4->check = ~csum_fold32(bpf_csum_diff(NULL, 0, (void *)ip4, 20, 0));
-		ic->type = ICMP_DEST_UNREACH;
-		ic->code = ICMP_FRAG_NEEDED;
+		ic->type = too_big ? ICMP_DEST_UNREACH : ICMP_TIME_EXCEEDED;
+		ic->code = too_big ? ICMP_FRAG_NEEDED : 0;
 		ic->cksum = 0;
-		ic->info = bpf_htonl(mtu & 0xffff); /* unused, next-hop MTU */
+		ic->info = too_big ? bpf_htonl(mtu & 0xffff) : 0; /* unused, next-hop MTU */
 		sum = sum_bytes_tc(ctx, ETH_LEN + 20, 8 + quote, 0);
 	}
 	if (sum < 0)
@@ -236,7 +267,7 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 		return V_DROP;
 	*ck = ~(__u16)sum;
 
-	count_reason(SRV6_DROP_PMTU_ICMP);
+	count_reason(too_big ? SRV6_DROP_PMTU_ICMP : SRV6_DROP_HOP_LIMIT);
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		struct bpf_redir_neigh nh = {.nh_family = fib->family};
 		__builtin_memcpy(nh.ipv6_nh, fib->ipv6_dst, 16); /* ipv4_nh shares it */
@@ -246,18 +277,26 @@ INLINE enum verdict pmtud_tc(struct __sk_buff *ctx, __u32 mtu, __u32 v6)
 	return bpf_redirect(fib->ifindex, 0) == TC_ACT_REDIRECT ? V_REDIRECT : V_DROP;
 }
 
-/* From the datapath at TC: the policy's counters are done, the packet is
- * not changed yet. */
-INLINE enum verdict to_pmtud(void *ctx, const bool xdp, __u32 mtu, bool v6)
+/* From the datapath at TC: the counters are done, the packet at ETH_LEN
+ * is the one the error answers. table: 0 routes the error by the input's
+ * rules. */
+INLINE enum verdict to_icmp(void *ctx, const bool xdp, __u32 mtu, bool v6, __u32 table,
+			    enum icmp_kind kind)
 {
 	if (xdp)
 		return V_PASS;
 	struct __sk_buff *skb = ctx;
 	skb->cb[0] = mtu;
-	skb->cb[1] = v6;
+	skb->cb[1] = v6 | kind << 1;
+	skb->cb[2] = table;
 	bpf_tail_call(ctx, &tc_slow, SRV6_TC_SLOW_PMTUD);
 	count_reason(SRV6_DROP_ENCAP_FAILED); /* no program there, or out of tail calls */
 	return V_DROP;
+}
+
+INLINE enum verdict to_pmtud(void *ctx, const bool xdp, __u32 mtu, bool v6)
+{
+	return to_icmp(ctx, xdp, mtu, v6, 0, ICMP_KIND_TOO_BIG);
 }
 
 #endif /* SRV6_PMTUD_H */

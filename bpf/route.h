@@ -36,6 +36,16 @@ INLINE void plan_settle(void *ctx, const bool xdp, struct plan *p, const struct 
 	}
 }
 
+/* A run whose input is a tenant's device routes what goes by main's rules
+ * in main directly: the device's rules lead to the tenant's table. */
+INLINE void route_direct(struct bpf_fib_lookup *fib, struct route *r, bool direct)
+{
+	if (!direct || (r->flags & (BPF_FIB_LOOKUP_TBID | BPF_FIB_LOOKUP_OUTPUT)))
+		return;
+	fib->tbid = SRV6_TABLE_MAIN;
+	r->flags |= BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_TBID;
+}
+
 /* The inner families a decapsulating behaviour's row takes. */
 #define INNER_V4 1
 #define INNER_V6 2

@@ -22,6 +22,13 @@ INLINE int ipv6_input(void *ctx, const bool xdp, struct ipv6hdr *ip6)
 
 INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 {
+	/* A device bound to a table (a tenant's) has its traffic matched
+	 * against that table's policies only: SIDs are the core's, in main,
+	 * and never reachable from a tenant. (First: it may move the data.) */
+	struct input in = input_of(ctx, xdp);
+	__u32 table = in.table;
+	bool tenant = table != SRV6_TABLE_MAIN;
+
 	/* TC: headers may sit in paged data (XDP frames are linear here); the
 	 * SID path pulls further once the packet is known to be ours. */
 	ctx_pull(ctx, xdp, ETH_LEN + IP6_LEN);
@@ -40,7 +47,9 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 		struct srv6_sid_entry *e = bpf_map_lookup_elem(&sids, &sk);
 		if (e && (e->flags & SRV6_LOCAL))
 			return V_PASS; /* one of the router's own addresses: the kernel's */
-		struct srv6_policy6_key pk = {.prefixlen = 128};
+		if (tenant)
+			e = NULL;
+		struct srv6_policy6_key pk = {.prefixlen = SRV6_POLICY_TABLE_BITS + 128, .table = table};
 		__builtin_memcpy(pk.addr, &ip6->daddr, 16);
 		struct srv6_policy_entry *pe = e ? NULL : bpf_map_lookup_elem(&policies6, &pk);
 		if (!e && !pe)
@@ -51,16 +60,25 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 		if (r == SRV6_PASS_KERNEL_INPUT)
 			return V_PASS;
 		if (e)
-			return r ? sid_drop(e, r) : run_sid(ctx, xdp, e);
-		return r ? policy_drop(pe, r) : encap(ctx, xdp, pe, true);
+			return r ? sid_drop(e, r) : run_sid(ctx, xdp, e, in.direct);
+		return r ? policy_drop(pe, r) : encap(ctx, xdp, pe, true, in.direct);
 	}
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip4 = (void *)(eth + 1);
 		if ((void *)(ip4 + 1) > end)
 			return V_PASS;
-		struct srv6_policy4_key pk = {.prefixlen = 32};
+		struct srv6_policy4_key pk = {.prefixlen = SRV6_POLICY_TABLE_BITS + 32,
+					      .table = SRV6_TABLE_MAIN};
 		__builtin_memcpy(pk.addr, &ip4->daddr, 4);
-		struct srv6_policy_entry *pe = bpf_map_lookup_elem(&policies4, &pk);
+		struct srv6_policy_entry *pe = NULL;
+		if (tenant) {
+			/* the router's own addresses (main's local entries) first */
+			pe = bpf_map_lookup_elem(&policies4, &pk);
+			if (pe && (pe->flags & SRV6_LOCAL))
+				return V_PASS;
+			pk.table = table;
+		}
+		pe = bpf_map_lookup_elem(&policies4, &pk);
 		if (!pe || (pe->flags & SRV6_LOCAL))
 			return V_PASS;
 		ctx_pull(ctx, xdp, ETH_LEN + 60); /* options included */
@@ -70,7 +88,7 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 		if ((void *)(ip4 + 1) > end)
 			return policy_drop(pe, SRV6_DROP_TRUNCATED);
 		int r = ipv4_rcv_check(ctx, xdp, ip4);
-		return r ? policy_drop(pe, r) : encap(ctx, xdp, pe, false);
+		return r ? policy_drop(pe, r) : encap(ctx, xdp, pe, false, in.direct);
 	}
 	return V_PASS;
 }
@@ -101,11 +119,12 @@ int srv6_tc(struct __sk_buff *ctx)
 	}
 }
 
-/* TC's slow path for packets too big for their tunnel (pmtud.h). */
+/* TC's slow path: ICMP errors of our own (pmtud.h). */
 SEC("tc")
 int srv6_pmtud(struct __sk_buff *ctx)
 {
-	return pmtud_tc(ctx, ctx->cb[0], ctx->cb[1]) == V_REDIRECT ? TC_ACT_REDIRECT : TC_ACT_SHOT;
+	__u32 mtu = ctx->cb[0], v6 = ctx->cb[1] & 1, kind = ctx->cb[1] >> 1, table = ctx->cb[2];
+	return pmtud_tc(ctx, mtu, v6, table, kind) == V_REDIRECT ? TC_ACT_REDIRECT : TC_ACT_SHOT;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -17,6 +17,10 @@
 #define SRV6_MAX_SIDS (1u << 16)
 #define SRV6_MAX_POLICIES (1u << 16)
 #define SRV6_MAX_PORTS 256
+/* Devices bound to a table (`link set DEV table ID`) are looked up by
+ * ifindex in an array of this size; larger ifindexes cannot be bound. */
+#define SRV6_MAX_IFINDEX (1u << 16)
+#define SRV6_TABLE_MAIN 254 /* RT_TABLE_MAIN */
 
 /* Behaviours. Values are stable (they live in pinned maps across
  * restarts) and are the kernel's SEG6_LOCAL_ACTION_* numbers, so a
@@ -77,6 +81,9 @@ enum srv6_reason {
 	SRV6_DROP_ROUTE_UNREACHABLE, /* unreachable, */
 	SRV6_DROP_ROUTE_PROHIBIT,    /* or prohibit: in main, TC hands the packet to the kernel
 				      * (its ICMP error), still an error of the SID or policy */
+	SRV6_DROP_HOP_LIMIT,       /* hop limit <= 1 of a tenant's packet (a tenant table's
+				    * decapsulation, a tenant's head-end): not handed to the
+				    * kernel, which would route it in main */
 	SRV6_REASON__MAX,
 };
 
@@ -107,16 +114,21 @@ struct srv6_sid_entry {
 	__u32 flags;     /* SRV6_LOCAL */
 };
 
-/* LPM trie keys on the inner destination of a head-end policy. */
+/* LPM trie keys on the inner destination of a head-end policy, within
+ * its table: the table's 32 bits come first and always match whole, so
+ * prefixlen is 32 + the prefix's length. */
 struct srv6_policy4_key {
 	__u32 prefixlen;
+	__u32 table;     /* routing table id; SRV6_TABLE_MAIN for main */
 	__u8 addr[4];
 };
 
 struct srv6_policy6_key {
 	__u32 prefixlen;
+	__u32 table;
 	__u8 addr[16];
 };
+#define SRV6_POLICY_TABLE_BITS 32
 
 /* How a policy sets the outer header's fields (srv6_policy_entry.opts).
  * Without them, the kernel's choice: the inner IPv6 hop limit and traffic
@@ -169,6 +181,21 @@ struct srv6_counters {
 	__u64 packets;
 	__u64 bytes;
 	__u64 errors;
+};
+
+/* A run of the datapath that a tail call chains (the decapsulated or
+ * encapsulated packet is for one of our SIDs or policies) says which table
+ * its input belongs to, whatever device it came in on: XDP in the frame's
+ * metadata, TC in skb->cb[3..4]. Main: SIDs first, then main's policies;
+ * another table: that table's policies only. The magic's low bit set
+ * (SRV6_CHAIN_DIRECT): the run started on a tenant's device, whose rules
+ * lead to the tenant's table, so what is routed in main is looked up in
+ * main directly. */
+#define SRV6_CHAIN_MAGIC 0x73727636u /* "srv6" */
+#define SRV6_CHAIN_DIRECT 1u
+struct srv6_chain_mark {
+	__u32 magic;
+	__u32 table;
 };
 
 /* TC's slow paths: programs of their own, entered by tail call from the

@@ -78,6 +78,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ports SEC(".maps");
 
+/* The table each device's traffic belongs to, by ifindex (`link set DEV
+ * table ID`); 0 = main. An array: the head-end reads it for every packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SRV6_MAX_IFINDEX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} port_tables SEC(".maps");
+
 /* The programs themselves, for running the next SID when it is one of ours
  * (a tail call re-enters the program with the rewritten packet). One array
  * per hook: a program array holds one program type. Pinned, since an array

@@ -20,8 +20,12 @@ using Impl = Instance::Impl;
 std::string name_of(const Change& c) {
   if (auto* a = std::get_if<AddSid>(&c)) return "SID " + format_prefix6(a->config.sid);
   if (auto* d = std::get_if<DelSid>(&c)) return "SID " + format_prefix6(d->sid);
-  if (auto* a = std::get_if<AddPolicy>(&c)) return "policy " + format_prefix(a->config.prefix);
-  return "policy " + format_prefix(std::get<DelPolicy>(c).prefix);
+  auto in = [](uint32_t table) {
+    return table == SRV6_TABLE_MAIN ? std::string() : " table " + format_table(table);
+  };
+  if (auto* a = std::get_if<AddPolicy>(&c)) return "policy " + format_prefix(a->config.prefix) + in(a->config.table);
+  auto& d = std::get<DelPolicy>(c);
+  return "policy " + format_prefix(d.prefix) + in(d.table);
 }
 
 
@@ -188,7 +192,7 @@ class Planner {
   std::optional<Conflict> conflict_;
   struct FirstKey {
     bool empty;
-    std::array<uint8_t, sizeof(srv6_sid_key)> key;
+    std::array<uint8_t, sizeof(srv6_policy6_key)> key;
   };
   std::optional<FirstKey> first_[Impl::POL6 + 1];  // of each table, once asked
 };

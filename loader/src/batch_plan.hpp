@@ -15,14 +15,14 @@
 namespace srv6::detail {
 
 // A key of one of the three tries, with its map. Sized for the largest (the
-// SID and IPv6 policy keys); the IPv4 policy key uses the front.
+// IPv6 policy key); the others use the front.
 struct Key {
   int map = 0;
-  std::array<uint8_t, sizeof(srv6_sid_key)> bytes{};
+  std::array<uint8_t, sizeof(srv6_policy6_key)> bytes{};
   auto operator<=>(const Key&) const = default;
 };
-static_assert(sizeof(srv6_policy6_key) == sizeof(srv6_sid_key) &&
-              sizeof(srv6_policy4_key) <= sizeof(srv6_sid_key));
+static_assert(sizeof(srv6_sid_key) <= sizeof(srv6_policy6_key) &&
+              sizeof(srv6_policy4_key) <= sizeof(srv6_policy6_key));
 
 template <typename K>
 Key key_of(int map, const K& k) {
@@ -37,14 +37,15 @@ inline Key sid_key(const Prefix6& sid) {
   return key_of(Instance::Impl::SIDS, k);
 }
 
-inline Key policy_key(const Prefix& prefix) {
+// A policy's key: its table, then its prefix.
+inline Key policy_key(const Prefix& prefix, uint32_t table) {
   if (auto* p4 = std::get_if<Prefix4>(&prefix)) {
-    srv6_policy4_key k{p4->len, {}};
+    srv6_policy4_key k{static_cast<__u32>(SRV6_POLICY_TABLE_BITS + p4->len), table, {}};
     std::memcpy(k.addr, p4->addr.data(), 4);
     return key_of(Instance::Impl::POL4, k);
   }
   auto& p6 = std::get<Prefix6>(prefix);
-  srv6_policy6_key k{p6.len, {}};
+  srv6_policy6_key k{static_cast<__u32>(SRV6_POLICY_TABLE_BITS + p6.len), table, {}};
   std::memcpy(k.addr, p6.addr.data(), 16);
   return key_of(Instance::Impl::POL6, k);
 }
@@ -52,8 +53,9 @@ inline Key policy_key(const Prefix& prefix) {
 inline Key key_of(const Change& c) {
   if (auto* a = std::get_if<AddSid>(&c)) return sid_key(a->config.sid);
   if (auto* d = std::get_if<DelSid>(&c)) return sid_key(d->sid);
-  if (auto* a = std::get_if<AddPolicy>(&c)) return policy_key(a->config.prefix);
-  return policy_key(std::get<DelPolicy>(c).prefix);
+  if (auto* a = std::get_if<AddPolicy>(&c)) return policy_key(a->config.prefix, a->config.table);
+  auto& d = std::get<DelPolicy>(c);
+  return policy_key(d.prefix, d.table);
 }
 
 inline bool is_add(const Change& c) {
@@ -61,7 +63,9 @@ inline bool is_add(const Change& c) {
 }
 
 inline size_t key_size(int map) {
-  return map == Instance::Impl::POL4 ? sizeof(srv6_policy4_key) : sizeof(srv6_sid_key);
+  return map == Instance::Impl::POL4   ? sizeof(srv6_policy4_key)
+         : map == Instance::Impl::POL6 ? sizeof(srv6_policy6_key)
+                                       : sizeof(srv6_sid_key);
 }
 inline size_t value_size(int map) {
   return map == Instance::Impl::SIDS ? sizeof(srv6_sid_entry) : sizeof(srv6_policy_entry);

@@ -208,6 +208,6 @@ static void apply_one(Instance& inst, Change c) {
 void Instance::add_sid(const SidConfig& c) { apply_one(*this, AddSid{c}); }
 void Instance::del_sid(const Prefix6& sid) { apply_one(*this, DelSid{sid}); }
 void Instance::add_policy(const PolicyConfig& c) { apply_one(*this, AddPolicy{c}); }
-void Instance::del_policy(const Prefix& prefix) { apply_one(*this, DelPolicy{prefix}); }
+void Instance::del_policy(const Prefix& prefix, uint32_t table) { apply_one(*this, DelPolicy{prefix, table}); }
 
 }  // namespace srv6

@@ -252,6 +252,7 @@ std::string_view reason_name(srv6_reason r) {
     case SRV6_DROP_ROUTE_BLACKHOLE: return "route_blackhole";
     case SRV6_DROP_ROUTE_UNREACHABLE: return "route_unreachable";
     case SRV6_DROP_ROUTE_PROHIBIT: return "route_prohibit";
+    case SRV6_DROP_HOP_LIMIT: return "hop_limit_exceeded";
     case SRV6_REASON__MAX: break;
   }
   return "unknown";  // no default: -Wswitch flags a reason added to the ABI
@@ -289,6 +290,7 @@ bool reason_is_drop(srv6_reason r) {
     case SRV6_DROP_ROUTE_BLACKHOLE:
     case SRV6_DROP_ROUTE_UNREACHABLE:
     case SRV6_DROP_ROUTE_PROHIBIT:
+    case SRV6_DROP_HOP_LIMIT:
       return true;
   }
   return false;  // no default: -Wswitch flags a reason added to the ABI
@@ -346,6 +348,15 @@ std::string format_outer(const OuterField& f) {
   return "";
 }
 
+std::string format_table(uint32_t table) {
+  switch (table) {
+    case 253: return "default";
+    case SRV6_TABLE_MAIN: return "main";
+    case 255: return "local";
+  }
+  return std::to_string(table);
+}
+
 void validate(const PolicyConfig& c) {
   if (!encap_mode_from_name(encap_mode_name(c.mode)))
     throw Error("unknown mode " + std::to_string(c.mode) + " for policy " + format_prefix(c.prefix));
@@ -354,6 +365,8 @@ void validate(const PolicyConfig& c) {
     throw Error("too many SIDs: " + std::to_string(c.segs.size()) + " (at most " +
                 std::to_string(SRV6_MAX_SEGS) + ")");
   for (const auto& s : c.segs) check_unicast(s, [] { return "segs: SID"; });
+  if (c.table == 0 || c.table == 255)
+    throw Error("table " + format_table(c.table) + " cannot hold policies (main, or a table id but local)");
   if (c.src) check_unicast(*c.src, [] { return "src"; });
   auto range = [&](const OuterField& f, const char* name, uint32_t lo, uint32_t hi) {
     if (f.kind == OuterField::Hash && std::string_view(name) != "flowlabel")

@@ -450,24 +450,30 @@ std::vector<SidInfo> Instance::sids() const {
 
 std::vector<PolicyInfo> Instance::policies() const {
   std::vector<PolicyInfo> out;
-  auto add = [&](int map, const Prefix& prefix, const void* key) {
+  auto add = [&](int map, const Prefix& prefix, const void* key, uint32_t table) {
     srv6_policy_entry e{};
     if (bpf_map_lookup_elem(impl_->fd[map], key, &e) || is_local_entry(e)) return;
     out.push_back({policy_from_entry(prefix, e), read_counters(impl_->fd[Impl::POL_STATS], e.stats_idx),
                    (e.flags & SRV6_LOCAL) != 0});
+    out.back().config.table = table;
   };
   for_each_key<srv6_policy4_key>(impl_->fd[Impl::POL4], [&](const srv6_policy4_key& k) {
     Prefix4 p;
     std::memcpy(p.addr.data(), k.addr, 4);
-    p.len = static_cast<uint8_t>(k.prefixlen);
-    add(Impl::POL4, p, &k);
+    p.len = static_cast<uint8_t>(k.prefixlen - SRV6_POLICY_TABLE_BITS);
+    add(Impl::POL4, p, &k, k.table);
   });
   for_each_key<srv6_policy6_key>(impl_->fd[Impl::POL6], [&](const srv6_policy6_key& k) {
     Prefix6 p;
     std::memcpy(p.addr.data(), k.addr, 16);
-    p.len = static_cast<uint8_t>(k.prefixlen);
-    add(Impl::POL6, p, &k);
+    p.len = static_cast<uint8_t>(k.prefixlen - SRV6_POLICY_TABLE_BITS);
+    add(Impl::POL6, p, &k, k.table);
   });
+  // by table (main first), then as the tries walk
+  auto rank = [](const PolicyInfo& p) {
+    return std::pair(p.config.table != SRV6_TABLE_MAIN, p.config.table);
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
   return out;
 }
 

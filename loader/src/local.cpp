@@ -91,7 +91,7 @@ std::vector<LocalKey> local_routes() {
 // prefix): bpf_map_get_next_key answers the first key for a key that is
 // not there, and ENOENT after the last one.
 bool exact_exists(int fd, const void* key, size_t ksize) {
-  std::array<uint8_t, sizeof(srv6_sid_key)> first{}, next{};
+  std::array<uint8_t, sizeof(srv6_policy6_key)> first{}, next{};
   if (bpf_map_get_next_key(fd, nullptr, first.data())) return false;  // empty
   if (bpf_map_get_next_key(fd, key, next.data())) return errno == ENOENT;
   return std::memcmp(next.data(), first.data(), ksize) != 0 || std::memcmp(key, first.data(), ksize) == 0;
@@ -112,10 +112,12 @@ Place place_of(const Instance::Impl& impl, const LocalKey& k) {
     p.fd = impl.fd[Instance::Impl::SIDS];
     std::memcpy(p.key.data() + 4, k.addr, 16);
     p.ksize = sizeof(srv6_sid_key);
-  } else {
+  } else {  // in main's policies (the table's bits first)
     p.fd = impl.fd[Instance::Impl::POL4];
-    std::memcpy(p.key.data() + 4, k.addr, 4);
-    p.ksize = sizeof(srv6_policy4_key);
+    srv6_policy4_key pk{SRV6_POLICY_TABLE_BITS + len, SRV6_TABLE_MAIN, {}};
+    std::memcpy(pk.addr, k.addr, 4);
+    std::memcpy(p.key.data(), &pk, sizeof pk);
+    p.ksize = sizeof pk;
   }
   return p;
 }

@@ -194,6 +194,7 @@ struct PolicyView {
   std::optional<Ip6> src;
   srv6::OuterField hoplimit, tclass, flowlabel;  // the outer header's fields
   size_t egress_mtu = 0;  // of the device the first SID is routed to (iproute2)
+  uint32_t table = 254;   // the table it lives in: only that table's traffic meets it
 };
 // The instance's tunsrc (the outer source of policies without src) and the
 // namespace's net.ipv6.seg6_flowlabel (the default outer flow label).
@@ -264,6 +265,12 @@ size_t egress_mtu_of(const Ip6& dst) {
   return std::stoul(mtu);
 }
 
+// A policy as the counters name it: "PREFIX", or "PREFIX table ID".
+std::string policy_name(const srv6::PolicyConfig& c) {
+  std::string n = srv6::format_prefix(c.prefix);
+  return c.table == SRV6_TABLE_MAIN ? n : n + " table " + srv6::format_table(c.table);
+}
+
 // Reads the configuration back through the loader's API: the validator
 // predicts outputs from what the instance was told, not from datapath code.
 void load_views() {
@@ -275,8 +282,8 @@ void load_views() {
     g_sids.push_back(v);
   }
   for (auto& p : g_inst->policies()) {
-    PolicyView v{srv6::format_prefix(p.config.prefix), false, {}, 0,
-                 p.config.mode == SRV6_ENCAP_RED, {}, {}};
+    PolicyView v{policy_name(p.config), false, {}, 0, p.config.mode == SRV6_ENCAP_RED, {}, {}};
+    v.table = p.config.table;
     if (auto* p6 = std::get_if<srv6::Prefix6>(&p.config.prefix)) {
       v.v6 = true, v.addr = p6->addr, v.len = p6->len;
     } else {
@@ -306,7 +313,9 @@ bool is_local(const uint8_t* addr, bool v6) {
   return false;
 }
 
-Target classify(const Bytes& f) {
+// A frame from in0 (main: SIDs first, then main's policies), or a packet
+// decapsulated into `table` (that table's policies only).
+Target classify(const Bytes& f, uint32_t table = SRV6_TABLE_MAIN) {
   Target t;
   if (f.size() < kEth) return t;
   uint16_t type = get16(f, 12);
@@ -316,12 +325,13 @@ Target classify(const Bytes& f) {
   const uint8_t* da = v6 ? &f[kDa] : &f[kEth + 16];
   if (is_local(da, v6)) return t;  // the kernel's, whatever covers it
   int best = -1;
-  if (v6)
+  if (v6 && table == SRV6_TABLE_MAIN)
     for (auto& s : g_sids)
       if (s.sid.len > best && in_prefix(da, s.sid.addr.data(), s.sid.len)) t.sid = &s, best = s.sid.len;
   if (t.sid) return t;
   for (auto& p : g_policies)
-    if (p.v6 == v6 && p.len > best && in_prefix(da, p.addr.data(), p.len)) t.policy = &p, best = p.len;
+    if (p.table == table && p.v6 == v6 && p.len > best && in_prefix(da, p.addr.data(), p.len))
+      t.policy = &p, best = p.len;
   return t;
 }
 
@@ -696,6 +706,7 @@ bool takes_v6(int a) { return a == SRV6_ACTION_END_DX6 || a == SRV6_ACTION_END_D
 // table, looked up directly (no VRF, no rules), table 254 being main.
 struct DecapRoute {
   bool main = false;  // the kernel's own route for the inner destination
+  uint32_t table = 0; // End.DT*: the table it is routed in (0: a next hop of its own)
   bool v6 = false;    // the inner family
   Hop hop;            // the FIB's answer (when not processed again here)
   size_t exts = 0;    // extension headers before the inner packet
@@ -775,6 +786,7 @@ std::string decap_step(const Bytes& f, const SidView& s, Bytes* out, DecapRoute*
   } else if (s.action != SRV6_ACTION_END_DX4 && s.action != SRV6_ACTION_END_DX6) {
     tables = {s.table == 254 ? "main" : std::to_string(s.table)};
     r->main = s.table == 254;
+    r->table = s.table;
   }
   if (v6 && ll_source(o)) r->hop = {.kind = Hop::None, .why = "a link-local inner source: ip6_forward's \"not a neighbour\""};
   else if (known) r->hop = fib_hop(tables, v6, dst);
@@ -854,13 +866,19 @@ Chain run_chain(const Bytes& start, Target t, bool xdp, const Bytes& out) {
     if (last.policy) {
       next.sid = classify(last.after).sid;  // its first SID
     } else if (last.decap) {
-      if (!last.route.main) return c;
       bool v6 = last.route.v6;
-      if (is_local(v6 ? &last.after[kDa] : &last.after[kEth + 16], v6)) {
+      if (!last.route.main) {
+        // a table of its own: its policies (the router's own addresses
+        // are main's, never delivered from a tenant's table)
+        if (!last.route.table) return c;
+        next = classify(last.after, last.route.table);
+        if (!next.policy) return c;
+      } else if (is_local(v6 ? &last.after[kDa] : &last.after[kEth + 16], v6)) {
         if (last.sid->action == SRV6_ACTION_END_DX6) c.stop = Chain::Local;
         return c;
+      } else {
+        next = classify(last.after);
       }
-      next = classify(last.after);
     } else if (last.sid->action == SRV6_ACTION_END) {
       if (is_local(&last.after[kDa], true)) {
         c.stop = Chain::Local;
@@ -976,7 +994,13 @@ struct WayBack {
   Ip6 src{};  // IPv4 in the first 4 bytes
   bool resolved = false;
 };
-std::optional<WayBack> way_back(const uint8_t* src, bool v6) {
+std::optional<WayBack> way_back(const uint8_t* src, bool v6, uint32_t table = SRV6_TABLE_MAIN) {
+  if (table != SRV6_TABLE_MAIN) {  // a tenant's table: its own route back
+    Hop h = fib_hop({std::to_string(table)}, v6, src);
+    auto a = g_dev_addrs.find({v6, h.dev});
+    if (h.kind != Hop::Via || a == g_dev_addrs.end()) return {};
+    return WayBack{h.dmac, h.smac, a->second, h.resolved};
+  }
   for (const auto& w : fixture::kWaysBack) {
     std::string t = w.prefix;
     size_t slash = t.find('/');
@@ -1065,6 +1089,69 @@ std::string check_pmtud_error(const Bytes& in, const Bytes& out, const PolicyVie
   }
   Bytes want = e.payload(q).build();
   return out == want ? "" : "not the ICMP error expected for a packet too big for the tunnel:\n" + pkt::diff(want, out);
+}
+
+// A packet decapsulated into a tenant's table that the FIB cannot forward
+// at once: hop limit / TTL <= 1 (unless a resolved neighbour's route is
+// too small for it: then the MTU, as the FIB answers first), or too big
+// (IPv6, IPv4 with DF). The kernel would route it in main, with its error;
+// TC sends the error itself: Time Exceeded or Packet Too Big /
+// Fragmentation Needed (the egress MTU), to the inner source by the
+// table's way back, built as the head-end's PMTUD errors.
+enum class TenantIcmp { None, TimeExceeded, TooBig };
+TenantIcmp tenant_icmp(const Step& L) {
+  const Hop& h = L.route.hop;
+  if (!L.decap || L.route.main || !L.route.table || h.kind != Hop::Via) return TenantIcmp::None;
+  bool v6 = L.route.v6, big = L.after.size() - kEth > h.mtu, df = !v6 && (L.after[kEth + 6] & 0x40);
+  uint8_t hl = v6 ? L.after[kHl] : L.after[kEth + 8];
+  if (hl <= 1 && !(h.resolved && big)) return TenantIcmp::TimeExceeded;
+  if (big && (v6 || df)) return TenantIcmp::TooBig;
+  return TenantIcmp::None;
+}
+
+std::string check_tenant_icmp(const Step& L, const Bytes& out, TenantIcmp kind) {
+  const Bytes& in = L.after;
+  bool v6 = L.route.v6;
+  // the quote: what there is (the inner packet may claim more than the
+  // outer one carried), at most 1280 / 576 bytes of error
+  size_t l3 = v6 ? ip6_len(in) : get16(in, kEth + 2);
+  if (l3 < (v6 ? kIp6 : 20)) l3 = in.size() - kEth;  // a length shorter than its header
+  l3 = std::min(l3, in.size() - kEth);
+  const uint8_t* src = &in[kEth + (v6 ? 8 : 12)];
+  if (owed_no_error(Bytes(in.begin() + kEth, in.end()), v6)) return "an ICMP error for a packet owed none";
+  std::optional<WayBack> back = way_back(src, v6, L.route.table);
+  if (!back) return "an ICMP error to a source its table has no route back to";
+  Bytes q(in.begin() + kEth, in.begin() + kEth + std::min(l3, v6 ? size_t(1280 - 48) : size_t(576 - 28)));
+  if (auto at = quoted_checksum(q)) {
+    uint16_t f = pkt::offload_fixed_point(q.data() + at->first, q.size() - at->first, at->second - at->first);
+    set16(q, at->second, f);
+  }
+  pkt::Packet e;
+  pkt::Mac dmac = back->dmac, smac = back->smac;
+  if (!back->resolved && out.size() >= 12) {
+    std::copy_n(out.begin(), 6, dmac.begin());
+    std::copy_n(out.begin() + 6, 6, smac.begin());
+  }
+  e.eth(dmac, smac);
+  bool te = kind == TenantIcmp::TimeExceeded;
+  if (v6) {
+    Ip6 dst;
+    std::copy_n(src, 16, dst.begin());
+    e.ipv6({.src = back->src, .dst = dst, .hop_limit = 64});
+    if (te) e.icmp6_time_exceeded();
+    else e.icmp6_too_big({.mtu = uint32_t(L.route.hop.mtu)});
+  } else {
+    pkt::Ip4 dst, from;
+    std::copy_n(src, 4, dst.begin());
+    std::copy_n(back->src.begin(), 4, from.begin());
+    uint16_t id = out.size() >= kEth + 6 ? get16(out, kEth + 4) : 0;
+    e.ipv4({.src = from, .dst = dst, .tos = uint8_t((in[kEth + 1] & 0x1e) | 0xc0), .ttl = 64, .id = id, .frag = 0});
+    if (te) e.icmp_time_exceeded();
+    else e.icmp_frag_needed({.mtu = uint16_t(L.route.hop.mtu)});
+  }
+  Bytes want = e.payload(q).build();
+  return out == want ? "" : "not the ICMP error expected for a packet decapsulated into table " +
+                                std::to_string(L.route.table) + ":\n" + pkt::diff(want, out);
 }
 
 // A decapsulated packet that leaves (L the SID that decapsulated it, the
@@ -1198,13 +1285,20 @@ std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& 
     bool v6 = L.route.v6, big = L.after.size() - kEth > h.mtu;
     bool df = !v6 && (L.after[kEth + 6] & 0x40);
     uint8_t hl = v6 ? L.after[kHl] : L.after[kEth + 8];
-    enum { Forward, Drop, Up } must = Up;  // Up: XDP PASS unchanged, TC OK decapsulated
+    // Up: XDP PASS unchanged, TC OK decapsulated; Icmp: TC's own error
+    // (redirected), or dropped when owed none or rate limited
+    enum { Forward, Drop, Up, Icmp } must = Up;
     if (h.kind == Hop::None) must = !xdp && !L.route.main ? Drop : Up;
     else if (!L.route.main && !v6 && !df && big && (h.resolved || (!xdp && hl > 1))) must = Drop;
+    else if (!xdp && tenant_icmp(L) != TenantIcmp::None) must = Icmp;
     else if (hl > 1 && !big && (!xdp || (h.xdp_tx && h.resolved))) must = Forward;
-    bool ok = must == Forward ? v.code == redirect : must == Drop ? v.code == drop : v.code == pass && unchanged == xdp;
+    bool ok = must == Forward ? v.code == redirect
+            : must == Drop    ? v.code == drop
+            : must == Icmp    ? v.code == redirect || v.code == drop
+                              : v.code == pass && unchanged == xdp;
     if (!ok) {
-      const char* what[] = {"forwarded at once", "dropped", xdp ? "handed up unchanged" : "handed to the kernel"};
+      const char* what[] = {"forwarded at once", "dropped", xdp ? "handed up unchanged" : "handed to the kernel",
+                            "answered with an ICMP error of ours"};
       return "a packet decapsulated by " + L.name() + " that must be " + what[must] + " (" +
              (h.kind == Hop::None ? h.why : "out of " + h.dev) + ", hop limit " + std::to_string(hl) + ", " +
              std::to_string(L.after.size() - kEth) + " bytes) was not";
@@ -1276,6 +1370,16 @@ std::string validate(const Bytes& in, bool xdp, const Verdict& v, const Target& 
     std::string err = check_pmtud_error(L.before, v.out, *L.policy);
     g_chains.pmtud_errors += err.empty();
     return err;
+  }
+
+  // Decapsulated into a tenant's table, not forwardable at once: TC's own
+  // ICMP error (a drop when owed none or rate limited: above).
+  if (TenantIcmp k = xdp ? TenantIcmp::None : tenant_icmp(L); k != TenantIcmp::None) {
+    if (v.code != redirect) return "a packet decapsulated into a tenant's table handed to the kernel (routed by main)";
+    Expect e = through(n - 1);
+    e.error(L.name()), e.drops = 1;  // hop_limit_exceeded, pmtu_icmp
+    cands->push_back(e);
+    return check_tenant_icmp(L, v.out, k);
   }
 
   // Processed: forwarded (REDIRECT) or handed to the kernel by TC.
@@ -1351,7 +1455,7 @@ struct Snapshot {
 Snapshot snapshot() {
   Snapshot s;
   for (auto& i : g_inst->sids()) s.entries[srv6::format_prefix6(i.config.sid)] = i.counters;
-  for (auto& i : g_inst->policies()) s.entries[srv6::format_prefix(i.config.prefix)] = i.counters;
+  for (auto& i : g_inst->policies()) s.entries[policy_name(i.config)] = i.counters;
   s.reasons = g_inst->reasons();
   return s;
 }

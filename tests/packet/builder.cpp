@@ -126,6 +126,8 @@ Packet& Packet::tcp(const Tcp& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::frag(const Fragment& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::icmp6_too_big(const Icmp6TooBig& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::icmp_frag_needed(const IcmpFragNeeded& h) { layers_.emplace_back(h); return *this; }
+Packet& Packet::icmp6_time_exceeded(const Icmp6TimeExceeded& h) { layers_.emplace_back(h); return *this; }
+Packet& Packet::icmp_time_exceeded(const IcmpTimeExceeded& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::icmp6_echo(const Icmp6Echo& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::icmp_echo(const IcmpEcho& h) { layers_.emplace_back(h); return *this; }
 Packet& Packet::payload(const Bytes& bytes) { layers_.emplace_back(Raw{bytes}); return *this; }
@@ -155,6 +157,8 @@ uint8_t Packet::proto_after(size_t i) const {
                         [](const IcmpEcho&) { return kIcmp; },
                         [](const Icmp6TooBig&) { return kIcmp6; },
                         [](const IcmpFragNeeded&) { return kIcmp; },
+                        [](const Icmp6TimeExceeded&) { return kIcmp6; },
+                        [](const IcmpTimeExceeded&) { return kIcmp; },
                         [](const auto&) { return kNoNext; },
                     },
                     layers_[i + 1]);
@@ -348,6 +352,26 @@ Bytes Packet::serialize(size_t i, const Bytes& tail) const {
             put16(b, 0);
             put16(b, 0);  // unused
             put16(b, h.mtu);
+            if (h.checksum)
+              set16(b, 2, *h.checksum);
+            else
+              l4_checksum(2, 0, false);  // ICMPv4: no pseudo header
+          },
+          [&](const Icmp6TimeExceeded& h) {
+            put8(b, 3);
+            put8(b, 0);
+            put16(b, 0);
+            put32(b, 0);  // unused
+            if (h.checksum)
+              set16(b, 2, *h.checksum);
+            else
+              l4_checksum(2, pseudo_sum(i, kIcmp6, 8 + tail.size()), false);
+          },
+          [&](const IcmpTimeExceeded& h) {
+            put8(b, 11);
+            put8(b, 0);
+            put16(b, 0);
+            put32(b, 0);  // unused
             if (h.checksum)
               set16(b, 2, *h.checksum);
             else

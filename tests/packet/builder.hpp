@@ -183,6 +183,16 @@ struct IcmpFragNeeded {
   std::optional<uint16_t> checksum{};
 };
 
+// ICMPv6 Time Exceeded (RFC 4443 3.3): type 3, code 0 (hop limit), 32
+// unused bits; ICMP Time Exceeded (RFC 792): type 11, code 0 (TTL), 32
+// unused bits. data = following layers (as much of the packet as fits).
+struct Icmp6TimeExceeded {
+  std::optional<uint16_t> checksum{};
+};
+struct IcmpTimeExceeded {
+  std::optional<uint16_t> checksum{};
+};
+
 struct Raw {
   Bytes bytes{};
 };
@@ -201,6 +211,8 @@ class Packet {
   Packet& frag(const Fragment& h);
   Packet& icmp6_too_big(const Icmp6TooBig& h);
   Packet& icmp_frag_needed(const IcmpFragNeeded& h);
+  Packet& icmp6_time_exceeded(const Icmp6TimeExceeded& h = {});
+  Packet& icmp_time_exceeded(const IcmpTimeExceeded& h = {});
   Packet& icmp6_echo(const Icmp6Echo& h);
   Packet& icmp_echo(const IcmpEcho& h);
   Packet& payload(const Bytes& bytes);
@@ -216,7 +228,8 @@ class Packet {
 
  private:
   using Layer = std::variant<Eth, Ipv6, Ipv4, HopByHop, Srh, Fragment, Udp, Tcp,
-                             Icmp6Echo, IcmpEcho, Icmp6TooBig, IcmpFragNeeded, Raw>;
+                             Icmp6Echo, IcmpEcho, Icmp6TooBig, IcmpFragNeeded, Icmp6TimeExceeded,
+                             IcmpTimeExceeded, Raw>;
   Bytes serialize(size_t i, const Bytes& tail) const;
   uint8_t proto_after(size_t i) const;
   uint32_t pseudo_sum(size_t l4, uint8_t proto, size_t len) const;

@@ -31,6 +31,28 @@ inline pkt::Bytes with_eth(const pkt::Mac& d, const pkt::Mac& s, const pkt::Pack
 
 inline size_t l3_len(const pkt::Bytes& frame) { return frame.size() - 14; }
 
+// Where an L3 packet's transport checksum is: the transport header's
+// offset in it and the field's offset in that header (UDP 6, TCP 16).
+struct CsumAt {
+  size_t l4, field;
+};
+constexpr size_t kUdpCsum = 6, kTcpCsum = 16;
+
+// The quote of an ICMP error (RFC 4443 2.4 (c), RFC 1812 4.3.2.3): as much
+// of the offending L3 packet as fits in `max` bytes. Its transport
+// checksum, when quoted, holds the value that a device finishing a
+// checksum left to offload over the quote keeps as it is.
+inline pkt::Bytes quote_of(const pkt::Bytes& l3, size_t max, std::optional<CsumAt> at) {
+  pkt::Bytes q(l3.begin(), l3.begin() + std::min(l3.size(), max));
+  if (at && at->l4 + at->field + 2 <= q.size()) {
+    uint16_t f = pkt::offload_fixed_point(q.data() + at->l4, q.size() - at->l4, at->field);
+    q[at->l4 + at->field] = uint8_t(f >> 8);
+    q[at->l4 + at->field + 1] = uint8_t(f);
+  }
+  return q;
+}
+
+
 // A SID packet forwarded by both hooks with the same output.
 inline Case forwarded(std::string name, std::string entry, pkt::Bytes in, pkt::Bytes out) {
   srv6::Counters c{1, l3_len(in), 0};

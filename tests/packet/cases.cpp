@@ -62,28 +62,7 @@ pkt::Packet inner4(const pkt::Ip4& dst, uint8_t ttl = 64) {
 }
 
 
-// Where an L3 packet's transport checksum is: the transport header's
-// offset in it and the field's offset in that header (UDP 6, TCP 16).
-struct CsumAt {
-  size_t l4, field;
-};
-constexpr size_t kUdpCsum = 6, kTcpCsum = 16;
-
 // ------------------------------------------------------------ ICMP errors
-
-// The quote of an ICMP error (RFC 4443 2.4 (c), RFC 1812 4.3.2.3): as much
-// of the offending L3 packet as fits in `max` bytes. Its transport
-// checksum, when quoted, holds the value that a device finishing a
-// checksum left to offload over the quote keeps as it is.
-pkt::Bytes quote_of(const pkt::Bytes& l3, size_t max, std::optional<CsumAt> at) {
-  pkt::Bytes q(l3.begin(), l3.begin() + std::min(l3.size(), max));
-  if (at && at->l4 + at->field + 2 <= q.size()) {
-    uint16_t f = pkt::offload_fixed_point(q.data() + at->l4, q.size() - at->l4, at->field);
-    q[at->l4 + at->field] = uint8_t(f >> 8);
-    q[at->l4 + at->field + 1] = uint8_t(f);
-  }
-  return q;
-}
 
 // The ICMPv6 Packet Too Big the head-end sends for `inner` (an IPv6
 // packet caught by a policy, too big once encapsulated) to its source, out
@@ -1107,6 +1086,7 @@ std::vector<Case> all_cases() {
   add_decap_cases(v);
   add_headend_cases(v);
   add_route_cases(v);
+  add_tenant_cases(v);
   return v;
 }
 
@@ -1156,6 +1136,7 @@ void configure(srv6::Instance& inst) {
   configure_decap(inst);
   configure_headend(inst);
   configure_route(inst);
+  configure_tenant(inst);
   // XDP may redirect to out0..out2 (vouched for: the runs are not live);
   // out3 stands for an egress that cannot take XDP frames.
   for (const char* dev : {"out0", "out1", "out2"})

@@ -60,6 +60,8 @@ void add_headend_cases(std::vector<Case>& v);  // headend_cases.cpp
 void configure_headend(srv6::Instance& inst);  // their policies, tunsrc
 void add_route_cases(std::vector<Case>& v);    // route_cases.cpp
 void configure_route(srv6::Instance& inst);
+void add_tenant_cases(std::vector<Case>& v);   // tenant_cases.cpp
+void configure_tenant(srv6::Instance& inst);   // their policies, ten1/ten2's tables
 
 // Enters a fresh network namespace and builds the fixture's devices and
 // routes (net_fixture.hpp). Throws std::runtime_error on failure.

@@ -74,8 +74,12 @@ Result run(int prog_fd, bool xdp, const pkt::Bytes& in, const std::string& ingre
 srv6::Counters entry_counters(const std::string& entry) {
   for (auto& s : g_inst->sids())
     if (srv6::format_prefix6(s.config.sid) == entry) return s.counters;
-  for (auto& p : g_inst->policies())
-    if (srv6::format_prefix(p.config.prefix) == entry) return p.counters;
+  // a policy as "PREFIX" (main) or "PREFIX table ID"
+  for (auto& p : g_inst->policies()) {
+    std::string name = srv6::format_prefix(p.config.prefix);
+    if (p.config.table != SRV6_TABLE_MAIN) name += " table " + srv6::format_table(p.config.table);
+    if (name == entry) return p.counters;
+  }
   ADD_FAILURE() << "no SID or policy " << entry;
   return {};
 }
@@ -261,6 +265,45 @@ TEST(Tunsrc, SetShowClear) {
   EXPECT_EQ(system((cli + "tunsrc set ::").c_str()), 0);
   EXPECT_FALSE(g_inst->tunsrc());
   g_inst->set_tunsrc(srv6::parse_addr6("fc00:77::77"));  // the fixture's, for the cases
+}
+
+// `link set DEV table ID` binds a device to a table: the datapath (the
+// Tenant* cases) and the kernel's rules, which route what the datapath
+// leaves to the kernel in the table and never fall through to main.
+TEST(LinkTable, RulesFollowTheBinding) {
+  std::string cli = std::string(SRV6CTL) + " --instance " + g_inst->name() + " ";
+  auto rules = [](const char* fam) { return sh_out(std::string("ip ") + fam + " rule show"); };
+  for (const char* fam : {"-4", "-6"}) {
+    EXPECT_NE(rules(fam).find("1000:\tfrom all iif ten1 lookup 100"), std::string::npos) << fam << rules(fam);
+    EXPECT_NE(rules(fam).find("1001:\tfrom all iif ten1 unreachable"), std::string::npos) << fam;
+    EXPECT_NE(rules(fam).find("iif ten2 lookup 200"), std::string::npos) << fam;
+  }
+  // the kernel's path: ten1's traffic in table 100 (out1), ten2's table 200
+  // has no route, and main (which has one, out0) is never asked
+  EXPECT_NE(sh_out("ip route get 10.20.0.5 from 192.0.2.9 iif ten1 2>&1").find("dev out1"), std::string::npos);
+  EXPECT_NE(sh_out("ip route get 10.20.0.5 from 192.0.2.9 iif in0 2>&1").find("dev out0"), std::string::npos);
+  EXPECT_EQ(sh_out("ip route get 10.20.0.5 from 192.0.2.9 iif ten2 2>&1").find("dev out"), std::string::npos);
+  EXPECT_EQ(sh_out("ip -6 route get 2001:db8:b::1 from 2001:db8:a::9 iif ten2 2>&1").find("dev out"),
+            std::string::npos);
+
+  std::string shown = sh_out(cli + "-j link show");
+  EXPECT_NE(shown.find(R"({"dev":"ten1","ifindex":)"), std::string::npos) << shown;
+  EXPECT_NE(shown.find(R"("hook":"none","table":"100")"), std::string::npos) << shown;
+  // rebinding moves the rules; main removes them
+  EXPECT_EQ(system((cli + "link set ten2 table 300").c_str()), 0);
+  for (const char* fam : {"-4", "-6"}) {
+    EXPECT_EQ(rules(fam).find("iif ten2 lookup 200"), std::string::npos) << fam;
+    EXPECT_NE(rules(fam).find("iif ten2 lookup 300"), std::string::npos) << fam;
+  }
+  EXPECT_EQ(system((cli + "link set ten2 table main").c_str()), 0);
+  for (const char* fam : {"-4", "-6"}) EXPECT_EQ(rules(fam).find("iif ten2"), std::string::npos) << fam;
+  EXPECT_EQ(sh_out(cli + "-j link show").find("ten2"), std::string::npos);
+  // refusals change nothing
+  EXPECT_NE(sh_out(cli + "link set ten2 table local 2>&1").find("table local cannot take a device"), std::string::npos);
+  EXPECT_NE(sh_out(cli + "link set nosuch0 table 5 2>&1").find("nosuch0"), std::string::npos);
+  EXPECT_EQ(rules("-4").find("iif ten2"), std::string::npos);
+  g_inst->set_link_table("ten2", 200);  // the fixture's, for the cases
+  EXPECT_NE(rules("-6").find("iif ten2 lookup 200"), std::string::npos);
 }
 
 TEST(LocalAddresses, NeverListedASidOnOneMarked) {

@@ -68,6 +68,47 @@ Case to_kernel(std::string name, const pkt::Ip6& sid, const pkt::Packet& inner, 
   return handed(name, entry(sid), in, r, kTcOk, decapsulated(inner), c, {{r, 1}});
 }
 
+// Our ICMP errors for a packet decapsulated into table 100, routed back
+// to its source in that table: out of out1 (next hop fd00:3::2 /
+// 198.18.3.2), from out1's address, hop limit / TTL 64, quoting what fits
+// (1280 / 576 bytes) with the quoted UDP checksum at the value a device
+// finishing an offloaded checksum keeps (cases.cpp's PMTUD cases).
+pkt::Bytes icmp6_back(const pkt::Packet& inner, bool too_big, uint32_t mtu) {
+  auto l3 = inner.build();
+  pkt::Ip6 src;
+  std::copy_n(l3.begin() + 8, 16, src.begin());
+  pkt::Packet p;
+  p.eth(kNh1Mac, kOut1Mac).ipv6({.src = ip6("fd00:3::1"), .dst = src, .hop_limit = 64});
+  if (too_big) p.icmp6_too_big({.mtu = mtu});
+  else p.icmp6_time_exceeded();
+  return p.payload(quote_of(l3, 1280 - 40 - 8, CsumAt{40, kUdpCsum})).build();
+}
+pkt::Bytes icmp4_back(const pkt::Packet& inner, bool too_big, uint16_t mtu) {
+  auto l3 = inner.build();
+  pkt::Ip4 src;
+  std::copy_n(l3.begin() + 12, 4, src.begin());
+  uint8_t tos = uint8_t((l3[1] & 0x1e) | 0xc0);  // precedence internetwork control
+  pkt::Packet p;
+  p.eth(kNh1Mac, kOut1Mac).ipv4({.src = ip4("198.18.3.1"), .dst = src, .tos = tos, .ttl = 64, .id = 0, .frag = 0});
+  if (too_big) p.icmp_frag_needed({.mtu = mtu});
+  else p.icmp_time_exceeded();
+  return p.payload(quote_of(l3, 576 - 20 - 8, CsumAt{20, kUdpCsum})).build();
+}
+pkt::Bytes time_exceeded6(const pkt::Packet& inner) { return icmp6_back(inner, false, 0); }
+pkt::Bytes too_big6(const pkt::Packet& inner, uint32_t mtu) { return icmp6_back(inner, true, mtu); }
+pkt::Bytes time_exceeded4(const pkt::Packet& inner) { return icmp4_back(inner, false, 0); }
+pkt::Bytes frag_needed4(const pkt::Packet& inner, uint16_t mtu) { return icmp4_back(inner, true, mtu); }
+
+// The IPv4 id of our ICMPv4 errors is random: not compared, and the header
+// checksum over it must verify.
+void ipv4_id_mask(Expect& e) {
+  e.masked = {{14 + 4, 2}, {14 + 10, 2}};
+  e.check = [](const pkt::Bytes& f) -> std::string {
+    if (f.size() < 34) return "no IPv4 header";
+    return pkt::ones_sum(f.data() + 14, 20) == 0xffff ? "" : "the IPv4 header checksum does not verify";
+  };
+}
+
 // No route for it in the SID's table: XDP leaves it to TC, which drops it
 // (never routed in main) and counts the error by the route's kind.
 Case no_route(std::string name, const pkt::Ip6& sid, const pkt::Packet& inner, srv6_reason why = SRV6_DROP_NO_ROUTE) {
@@ -102,14 +143,28 @@ void add_dt_cases(std::vector<Case>& v) {
     v.push_back(dropped("EndDT46_UDP_inner", entry(kDT46), outer(kDT46, udp), SRV6_DROP_INNER_PROTO));
   }
 
-  // ip6_forward / ip_forward: hop limit and MTU answered by the kernel
-  v.push_back(to_kernel("EndDT6_inner_hop_limit_1", kDT6, in6(kHostB, 1), SRV6_PASS_HOP_LIMIT, false));
-  v.push_back(to_kernel("EndDT4_inner_TTL_1", kDT4, in4(v4dst, 1), SRV6_PASS_HOP_LIMIT, false));
+  // hop limit and MTU in a table of its own: the kernel would route the
+  // packet and its ICMP error in main; the error is ours, routed back in
+  // the table (table 100 reaches the senders out of out1)
+  v.push_back(handed("EndDT6_inner_hop_limit_1", entry(kDT6), outer(kDT6, in6(kHostB, 1)), SRV6_PASS_HOP_LIMIT,
+                     kTcRedirect, time_exceeded6(in6(kHostB, 1)), {0, 0, 1}, {{SRV6_DROP_HOP_LIMIT, 1}}));
+  {
+    Case c = handed("EndDT4_inner_TTL_1", entry(kDT4), outer(kDT4, in4(v4dst, 1)), SRV6_PASS_HOP_LIMIT,
+                    kTcRedirect, time_exceeded4(in4(v4dst, 1)), {0, 0, 1}, {{SRV6_DROP_HOP_LIMIT, 1}});
+    ipv4_id_mask(c.tc);
+    v.push_back(c);
+  }
   // table 100 sends 2001:db8:12::/64 and 10.12.0.0/16 out of out2 (MTU 1280)
-  v.push_back(to_kernel("EndDT6_inner_too_big_for_egress", kDT6, in6(ip6("2001:db8:12::1"), 64, 1300),
-                        SRV6_PASS_TOO_BIG, false));
-  v.push_back(to_kernel("EndDT4_inner_too_big_DF", kDT4, in4(ip4("10.12.0.1"), 64, 0x4000, 1300),
-                        SRV6_PASS_TOO_BIG, false));
+  {
+    auto big = in6(ip6("2001:db8:12::1"), 64, 1300);
+    v.push_back(handed("EndDT6_inner_too_big_for_egress", entry(kDT6), outer(kDT6, big), SRV6_PASS_TOO_BIG,
+                       kTcRedirect, too_big6(big, 1280), {0, 0, 1}, {{SRV6_DROP_PMTU_ICMP, 1}}));
+    auto big4 = in4(ip4("10.12.0.1"), 64, 0x4000, 1300);
+    Case c = handed("EndDT4_inner_too_big_DF", entry(kDT4), outer(kDT4, big4), SRV6_PASS_TOO_BIG, kTcRedirect,
+                    frag_needed4(big4, 1280), {0, 0, 1}, {{SRV6_DROP_PMTU_ICMP, 1}});
+    ipv4_id_mask(c.tc);
+    v.push_back(c);
+  }
   // without DF the kernel would fragment it, routed in main: dropped instead
   v.push_back(dropped("EndDT4_inner_too_big_no_DF", entry(kDT4), outer(kDT4, in4(ip4("10.12.0.1"), 64, 0, 1300)),
                       SRV6_DROP_TOO_BIG));

@@ -62,7 +62,9 @@ ip link add out1 address 02:00:00:00:03:01 type veth peer name out1p address 02:
 ip link add out2 mtu 1280 address 02:00:00:00:04:01 type veth peer name out2p mtu 1280 address 02:00:00:00:04:02
 ip link add out3 address 02:00:00:00:05:01 type veth peer name out3p address 02:00:00:00:05:02
 ip link add in1 address 02:00:00:00:06:01 type veth peer name in1p address 02:00:00:00:06:02
-for d in in0 in0p out0 out0p out1 out1p out2 out2p out3 out3p in1 in1p; do ip link set $d up; done
+ip link add ten1 address 02:00:00:00:07:01 type veth peer name ten1p address 02:00:00:00:07:02
+ip link add ten2 address 02:00:00:00:08:01 type veth peer name ten2p address 02:00:00:00:08:02
+for d in in0 in0p out0 out0p out1 out1p out2 out2p out3 out3p in1 in1p ten1 ten1p ten2 ten2p; do ip link set $d up; done
 sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
 ip -6 addr add fd00:1::1/64 dev in0 nodad
 ip -6 addr add fd00:2::1/64 dev out0 nodad
@@ -104,6 +106,9 @@ ip -6 route add 2001:db8:b::/64 via fd00:3::2 dev out1 table 100
 ip -6 route add 2001:db8:12::/64 via fd00:4::2 dev out2 table 100
 ip -6 route add unreachable 2001:db8:99::/64 table 100
 ip -6 route add local fd00:1::1 dev lo table 100
+# the way back to the senders in table 100 (its ICMP errors), out of out1
+ip -6 route add 2001:db8:a::/64 via fd00:3::2 dev out1 table 100
+ip route add 192.0.2.0/24 via 198.18.3.2 dev out1 table 100
 # failing routes in main (route_cases.cpp)
 ip -6 route add blackhole fc00:66::/32
 ip -6 route add prohibit fc00:67::/32

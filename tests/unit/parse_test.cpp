@@ -299,6 +299,35 @@ TEST(PolicyAdd, Forms) {
   EXPECT_EQ(many.config.segs[15], a6("fc00::16"));
 }
 
+// A policy lives in a table: `table ID` after the prefix, main without it.
+TEST(PolicyAdd, Tables) {
+  EXPECT_EQ(as<PolicyAdd>("policy add 10.0.0.0/24 encap segs fc00::1").config.table, SRV6_TABLE_MAIN);
+  auto p = as<PolicyAdd>("policy add 10.0.0.0/24 table 100 encap.red segs fc00::1");
+  EXPECT_EQ(p.config.table, 100u);
+  EXPECT_EQ(p.config.mode, SRV6_ENCAP_RED);
+  EXPECT_EQ(as<PolicyAdd>("policy add 2001:db8::/32 table main encap segs fc00::1").config.table, SRV6_TABLE_MAIN);
+  EXPECT_EQ(as<PolicyAdd>("policy add 2001:db8::/32 table 4294967295 encap segs fc00::1").config.table, 4294967295u);
+  refuses("policy add 10.0.0.0/24 table encap segs fc00::1", {"invalid table encap"});
+  refuses("policy add 10.0.0.0/24 table 0 encap segs fc00::1", {"table 0 out of range"});
+  refuses("policy add 10.0.0.0/24 table local encap segs fc00::1", {"table local cannot hold policies"});
+  refuses("policy add 10.0.0.0/24 table", {"missing table ID"});
+  EXPECT_EQ(as<PolicyDel>("policy del 10.0.0.0/24 table 200").table, 200u);
+  EXPECT_EQ(as<PolicyDel>("policy del 10.0.0.0/24").table, SRV6_TABLE_MAIN);
+  refuses("policy del 10.0.0.0/24 table 200 extra", {"unexpected argument extra"});
+}
+
+TEST(LinkSet, Forms) {
+  auto l = as<LinkSet>("link set eth1 table 100");
+  EXPECT_EQ(l.dev, "eth1");
+  EXPECT_EQ(l.table, 100u);
+  EXPECT_EQ(as<LinkSet>("link set eth1 table main").table, SRV6_TABLE_MAIN);
+  refuses("link set eth1", {"link set: needs table ID|main"});
+  refuses("link set eth1 table", {"missing table ID"});
+  refuses("link set eth1 table local", {"table local cannot take a device"});
+  refuses("link set eth1 table 7 extra", {"unexpected argument extra"});
+  refuses("link set", {"missing DEV"});
+}
+
 TEST(PolicyAdd, OuterFields) {
   auto p = as<PolicyAdd>("policy add 10.0.0.0/8 encap.red segs fc00::1 hoplimit 9 tclass 0xb8 flowlabel 74565");
   EXPECT_EQ(p.config.hoplimit, (OuterField{OuterField::Value, 9}));

@@ -81,6 +81,7 @@ json policy_json(const PolicyInfo& p, bool stats) {
   json segs = json::array();
   for (const auto& s : p.config.segs) segs.push_back(format_addr6(s));
   json j = {{"prefix", format_prefix(p.config.prefix)},
+            {"table", format_table(p.config.table)},
             {"mode", encap_mode_name(p.config.mode)},
             {"segs", segs}};
   if (p.config.src) j["src"] = format_addr6(*p.config.src);
@@ -129,7 +130,7 @@ void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool s
     std::cout << j.dump() << "\n";
     return;
   }
-  Row header = {"PREFIX", "MODE", "SEGS", "SRC", "OUTER"};
+  Row header = {"PREFIX", "TABLE", "MODE", "SEGS", "SRC", "OUTER"};
   if (stats) header.insert(header.end(), counter_header.begin(), counter_header.end());
   std::vector<Row> rows;
   for (const auto& p : policies) {
@@ -143,7 +144,8 @@ void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool s
                           std::pair{"flowlabel", p.config.flowlabel}})
       if (f.kind != OuterField::Default)
         outer += (outer.empty() ? "" : " ") + std::string(key) + " " + format_outer(f);
-    Row row = {format_prefix(p.config.prefix), std::string(encap_mode_name(p.config.mode)), segs,
+    Row row = {format_prefix(p.config.prefix), format_table(p.config.table),
+               std::string(encap_mode_name(p.config.mode)), segs,
                p.config.src ? format_addr6(*p.config.src) : "", outer};
     if (stats) {
       Row c = counter_cells(p.counters);
@@ -157,9 +159,15 @@ void show_policies(const std::vector<PolicyInfo>& policies, bool as_json, bool s
 // Attached devices and the path each takes: which hook runs, whether XDP
 // redirects to it (from native XDP; generic XDP's redirects are skbs and go
 // to any device), and why.
-void show_ports(const std::vector<PortInfo>& ports, bool watched, bool as_json) {
+void show_ports(const std::vector<PortInfo>& ports, const std::vector<LinkTable>& tables, bool watched,
+                bool as_json) {
   json out = json::array();
   std::vector<Row> rows;
+  auto table_of = [&](uint32_t ifindex) {
+    for (const auto& t : tables)
+      if (t.ifindex == ifindex) return t.table;
+    return uint32_t{SRV6_TABLE_MAIN};
+  };
   for (const auto& p : ports) {
     bool xdp = p.flags & SRV6_PORT_XDP, fixed = p.flags & SRV6_PORT_TX_FIXED;
     bool takes = p.flags & SRV6_PORT_TX_XDP, partial = p.flags & SRV6_PORT_RX_PARTIAL;
@@ -174,17 +182,27 @@ void show_ports(const std::vector<PortInfo>& ports, bool watched, bool as_json) 
                 {"egress", egress_xdp ? "xdp" : "skb"},             {"egress_rule", fixed ? "fixed" : "auto"},
                 {"takes_xdp_frames", takes},                        {"partial_checksums", partial}};
       if (xdp) j["mode"] = mode;
+      j["table"] = format_table(table_of(p.ifindex));
       out.push_back(j);
       continue;
     }
-    rows.push_back({p.dev, xdp ? "xdp " + mode : "tc", egress_xdp ? "xdp" : "skb", why,
-                    partial ? "finished at XDP when left to offload" : ""});
+    rows.push_back({p.dev, xdp ? "xdp " + mode : "tc", format_table(table_of(p.ifindex)),
+                    egress_xdp ? "xdp" : "skb", why, partial ? "finished at XDP when left to offload" : ""});
+  }
+  // bound, not attached: the kernel's rules route it, no policy meets it
+  for (const auto& t : tables) {
+    if (std::any_of(ports.begin(), ports.end(), [&](const PortInfo& p) { return p.ifindex == t.ifindex; }))
+      continue;
+    if (as_json)
+      out.push_back({{"dev", t.dev}, {"ifindex", t.ifindex}, {"hook", "none"}, {"table", format_table(t.table)}});
+    else
+      rows.push_back({t.dev, "none", format_table(t.table), "", "not attached: the kernel's rules only", ""});
   }
   if (as_json) {
     std::cout << out.dump() << "\n";
     return;
   }
-  print_table({"DEV", "HOOK", "EGRESS", "WHY", "RX CHECKSUMS"}, rows);
+  print_table({"DEV", "HOOK", "TABLE", "EGRESS", "WHY", "RX CHECKSUMS"}, rows);
 }
 
 // instance list: every instance of every namespace.
@@ -221,7 +239,8 @@ void show_instances(bool as_json) {
 bool makes_instance(const cli::Action& a) {
   return std::holds_alternative<cli::Attach>(a) || std::holds_alternative<cli::SidAdd>(a) ||
          std::holds_alternative<cli::PolicyAdd>(a) || std::holds_alternative<cli::Batch>(a) ||
-         std::holds_alternative<cli::InstanceAdd>(a) || std::holds_alternative<cli::TunsrcSet>(a);
+         std::holds_alternative<cli::InstanceAdd>(a) || std::holds_alternative<cli::TunsrcSet>(a) ||
+         std::holds_alternative<cli::LinkSet>(a);
 }
 
 // Runs one parsed command against the instance.
@@ -234,7 +253,10 @@ struct Executor {
   void operator()(const cli::InstanceAdd&) {}
   void operator()(const cli::InstanceDel&) { inst.destroy(); }
   void operator()(const cli::Attach& a) { inst.attach(a.dev, a.hook, a.mode, a.egress); }
-  void operator()(const cli::LinkShow&) { show_ports(inst.ports(), inst.fwd_cache().watched, g.json); }
+  void operator()(const cli::LinkShow&) {
+    show_ports(inst.ports(), inst.link_tables(), inst.fwd_cache().watched, g.json);
+  }
+  void operator()(const cli::LinkSet& l) { inst.set_link_table(l.dev, l.table); }
   void operator()(const cli::Detach& d) { inst.detach(d.dev); }
   void operator()(const cli::SidAdd& s) {
     SidConfig c = s.config;
@@ -251,7 +273,7 @@ struct Executor {
     show_sids(sids, g.json, g.stats);
   }
   void operator()(const cli::PolicyAdd& p) { inst.add_policy(p.config); }
-  void operator()(const cli::PolicyDel& d) { inst.del_policy(d.prefix); }
+  void operator()(const cli::PolicyDel& d) { inst.del_policy(d.prefix, d.table); }
   void operator()(const cli::PolicyShow&) { show_policies(inst.policies(), g.json, g.stats); }
   void operator()(const cli::TunsrcSet& t) { inst.set_tunsrc(t.addr); }
   void operator()(const cli::TunsrcShow&) {
@@ -275,8 +297,10 @@ struct Executor {
         changes.emplace_back(std::in_place_type<DelSid>, d->sid);
       else if (auto* p = std::get_if<cli::PolicyAdd>(&action))
         changes.emplace_back(std::in_place_type<AddPolicy>, std::move(p->config));
-      else
-        changes.emplace_back(std::in_place_type<DelPolicy>, std::get<cli::PolicyDel>(action).prefix);
+      else {
+        auto& d = std::get<cli::PolicyDel>(action);
+        changes.emplace_back(std::in_place_type<DelPolicy>, d.prefix, d.table);
+      }
     });
     // Devices are looked up once the whole file has parsed (a parse error
     // anywhere is reported first), each name once.

@@ -196,12 +196,20 @@ Action parse_sid_show(Tokens& t) {
   return s;
 }
 
+// [table ID] after a policy's prefix; main without it.
+uint32_t parse_policy_table(Tokens& t) {
+  if (t.done() || t.peek() != "table") return SRV6_TABLE_MAIN;
+  t.next();
+  return parse_table(t.positional("table ID"));
+}
+
 Action parse_policy_add(Tokens& t) {
   static constexpr Keyword table[] = {{"segs", "segs", true},         {"src", "src", true},
                                       {"hoplimit", "hoplimit", true}, {"tclass", "tclass", true},
                                       {"flowlabel", "flowlabel", true}};
   PolicyAdd p;
   p.config.prefix = parse_prefix(t.positional("PREFIX"));
+  p.config.table = parse_policy_table(t);
   std::string_view mode = t.positional("mode (encap|encap.red)");
   auto m = encap_mode_from_name(mode);
   if (!m) throw Error(cat("unknown mode ", mode, " (encap|encap.red)"));
@@ -251,6 +259,7 @@ Action parse_tunsrc_show(Tokens& t) {
 
 Action parse_policy_del(Tokens& t) {
   PolicyDel d{parse_prefix(t.positional("PREFIX"))};
+  d.table = parse_policy_table(t);
   t.expect_end();
   return d;
 }
@@ -274,6 +283,16 @@ Action parse_stats(Tokens& t) {
 Action parse_link_show(Tokens& t) {
   t.expect_end();
   return LinkShow{};
+}
+
+Action parse_link_set(Tokens& t) {
+  LinkSet l{std::string(check_dev(t.positional("DEV")))};
+  if (t.done() || t.peek() != "table") throw Error("needs table ID|main");
+  t.next();
+  l.table = parse_table(t.positional("table ID"));
+  if (l.table == 255) throw Error("table local cannot take a device (main, or a table id)");
+  t.expect_end();
+  return l;
 }
 
 Action parse_help(Tokens&) { return Help{}; }
@@ -306,7 +325,8 @@ struct Sub {
 
 constexpr Sub sid_subs[] = {{"add", parse_sid_add},   {"del", parse_sid_del},  {"delete", parse_sid_del},
                             {"show", parse_sid_show}, {"list", parse_sid_show}, {"help", parse_help}};
-constexpr Sub link_subs[] = {{"show", parse_link_show}, {"list", parse_link_show}, {"help", parse_help}};
+constexpr Sub link_subs[] = {{"show", parse_link_show}, {"list", parse_link_show}, {"set", parse_link_set},
+                             {"help", parse_help}};
 constexpr Sub instance_subs[] = {{"list", parse_instance_list}, {"show", parse_instance_list},
                                  {"add", parse_instance_add},   {"del", parse_instance_del},
                                  {"delete", parse_instance_del}, {"help", parse_help}};
@@ -458,7 +478,9 @@ const char* usage() {
          "                                                     applied all or nothing)\n"
          "  attach DEV [xdp|tc] [mode native|generic] [egress auto|xdp|skb]\n"
          "  detach DEV\n"
-         "  link show                    (attached devices, and the path each takes)\n"
+         "  link show                    (attached devices, the path each takes, tables)\n"
+         "  link set DEV table ID|main   (DEV's traffic meets table ID's policies only; ip rules\n"
+         "                                iif DEV lookup ID, then unreachable, keep the kernel's path in it)\n"
          "  sid add SID[/LEN] action End [count]\n"
          "  sid add SID[/LEN] action End.X nh6 ADDR [oif DEV] [count]\n"
          "  sid add SID[/LEN] action End.T table ID [count]\n"
@@ -467,9 +489,9 @@ const char* usage() {
          "  sid add SID[/LEN] action End.DT4|End.DT6|End.DT46 table ID [count]   (vrftable ID: the same)\n"
          "  sid del SID[/LEN]\n"
          "  sid show [SID[/LEN]]\n"
-         "  policy add PREFIX encap|encap.red segs SID[,SID...] [src ADDR]\n"
+         "  policy add PREFIX [table ID] encap|encap.red segs SID[,SID...] [src ADDR]\n"
          "      [hoplimit N|inherit] [tclass N|inherit] [flowlabel N|inherit|hash]\n"
-         "  policy del PREFIX\n"
+         "  policy del PREFIX [table ID]\n"
          "  policy show\n"
          "  tunsrc set ADDR | tunsrc show  (the default outer source, as ip sr tunsrc; :: clears it)\n"
          "  stats [reset]\n"

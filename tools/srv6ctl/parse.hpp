@@ -50,6 +50,7 @@ struct PolicyAdd {
 };
 struct PolicyDel {
   Prefix prefix;
+  uint32_t table = SRV6_TABLE_MAIN;
 };
 struct PolicyShow {};
 struct TunsrcSet {
@@ -57,6 +58,11 @@ struct TunsrcSet {
 };
 struct TunsrcShow {};
 struct LinkShow {};
+// link set DEV table ID|main
+struct LinkSet {
+  std::string dev;
+  uint32_t table = SRV6_TABLE_MAIN;
+};
 struct Stats {
   bool reset = false;
 };
@@ -74,7 +80,7 @@ struct Batch {
 };
 
 using Action = std::variant<Help, Attach, Detach, SidAdd, SidDel, SidShow, PolicyAdd,
-                            PolicyDel, PolicyShow, LinkShow, Stats, Batch, InstanceList, InstanceAdd,
+                            PolicyDel, PolicyShow, LinkShow, LinkSet, Stats, Batch, InstanceList, InstanceAdd,
                             InstanceDel, TunsrcSet, TunsrcShow>;
 
 struct Command {

@@ -115,7 +115,11 @@ struct PolicyConfig {
   std::vector<Addr6> segs;  // in travel order: segs[0] is the first SID
   std::optional<Addr6> src;
   OuterField hoplimit{}, tclass{}, flowlabel{};
+  uint32_t table = SRV6_TABLE_MAIN;  // the routing table it lives in (link set DEV table ID)
 };
+// A routing table as iproute2 names it: "main", "local", "default", or the id.
+std::string format_table(uint32_t table);
+
 // "64", "inherit", "hash"; empty for Default.
 std::string format_outer(const OuterField& f);
 

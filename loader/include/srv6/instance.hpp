@@ -30,6 +30,14 @@ struct PortInfo {
   uint32_t flags = 0;
 };
 
+// A device whose traffic belongs to a routing table other than main (a
+// tenant's): its packets meet only that table's policies.
+struct LinkTable {
+  uint32_t ifindex = 0;
+  std::string dev;
+  uint32_t table = SRV6_TABLE_MAIN;
+};
+
 // local: the prefix is one of the router's own addresses (the kernel's
 // local table), which wins: the datapath leaves such packets to the kernel.
 struct SidInfo {
@@ -62,6 +70,7 @@ struct AddPolicy {
 };
 struct DelPolicy {
   Prefix prefix;
+  uint32_t table = SRV6_TABLE_MAIN;
 };
 using Change = std::variant<AddSid, DelSid, AddPolicy, DelPolicy>;
 
@@ -129,6 +138,16 @@ class Instance {
   void detach(const std::string& dev);
   std::vector<PortInfo> ports() const;
 
+  // Binds a device's traffic to a table (SRV6_TABLE_MAIN unbinds it): the
+  // datapath matches it against that table's policies only, and the
+  // kernel's own path agrees through policy rules, for IPv4 and IPv6:
+  //   pref 1000 iif DEV lookup ID     (what no policy catches: the table)
+  //   pref 1001 iif DEV unreachable   (never main, when the table has no route)
+  // The kernel's local table (pref 0) still comes first. Rebinding moves the
+  // rules; unbinding removes them. The device need not be attached.
+  void set_link_table(const std::string& dev, uint32_t table);
+  std::vector<LinkTable> link_tables() const;
+
   // Applies every change, in order, or none: an invalid config, a
   // duplicate, a missing entry or a full table refuses the whole batch
   // (BatchError naming the change) before anything is written, and a write
@@ -145,7 +164,7 @@ class Instance {
   std::vector<SidInfo> sids() const;
 
   void add_policy(const PolicyConfig& c);
-  void del_policy(const Prefix& prefix);
+  void del_policy(const Prefix& prefix, uint32_t table = SRV6_TABLE_MAIN);
   std::vector<PolicyInfo> policies() const;
 
   ReasonCounts reasons() const;
