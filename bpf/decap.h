@@ -26,6 +26,7 @@ INLINE void decap_route(const struct srv6_sid_entry *e, struct bpf_fib_lookup *f
 			struct route *r, bool v6);
 
 INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason);
+INLINE __u32 sid_l3_len(void *ctx, const bool xdp);
 
 /* One of the router's own addresses (the loader keeps them in the tries):
  * asked only of a route in main, where the kernel's local table decides. */
@@ -66,8 +67,9 @@ INLINE bool inner_is_ours(const struct bpf_fib_lookup *fib, bool v6, __u32 table
 }
 
 /* What the kernel's forwarding of the inner packet drops: ip_route_input's
- * martian sources (its destination is the route's business: End.DX4
- * routes by nh4 and forwards whatever the inner destination), and
+ * martian sources (its martian destinations are checked on the address
+ * routed by, decap() below: End.DX4 routes by nh4 and forwards whatever
+ * the inner destination), and
  * ip6_forward's "security critical" source check. 0 or
  * SRV6_DROP_BAD_IP_HEADER. */
 INLINE int inner4_check(const struct iphdr *ip4)
@@ -97,11 +99,8 @@ INLINE int inner6_check(const struct ipv6hdr *ip6)
 INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry *e,
 			  __u8 families, bool local_ok, bool direct)
 {
-	struct ipv6hdr *ip6 = ipv6_header(ctx, xdp);
-	if (!ip6)
-		return sid_drop(e, SRV6_DROP_TRUNCATED);
-	__u32 l3_len = IP6_LEN + bpf_ntohs(ip6->payload_len);
-	if (ETH_LEN + l3_len > ctx_len(ctx, xdp))
+	__u32 l3_len = sid_l3_len(ctx, xdp);
+	if (!l3_len)
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
 
 	struct inner_loc in = {.limit = ETH_LEN + l3_len};
@@ -147,6 +146,11 @@ INLINE enum verdict decap(void *ctx, const bool xdp, const struct srv6_sid_entry
 	}
 	decap_route(e, &fib, &r, v6);
 	route_direct(&fib, &r, direct);
+	/* ip_route_input's martian destinations, for the address routed by
+	 * (the inner one, or nh4): zeronet and loopback */
+	__u8 d0 = ((const __u8 *)&fib.ipv4_dst)[0];
+	if (!v6 && (d0 == 0 || d0 == 127))
+		return sid_drop(e, SRV6_DROP_BAD_IP_HEADER);
 
 	/* the table the inner packet is routed in: its policies apply (none
 	 * for a next hop of the SID's own) */

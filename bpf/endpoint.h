@@ -22,14 +22,23 @@ INLINE enum verdict sid_drop(const struct srv6_sid_entry *e, __u32 reason)
 	return V_DROP;
 }
 
-INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_entry *e, bool direct)
+/* The IPv6 length of a SID's packet, 0 when its header or payload is cut
+ * short. Shared by the endpoint and decapsulating behaviours. */
+INLINE __u32 sid_l3_len(void *ctx, const bool xdp)
 {
 	struct ipv6hdr *ip6 = ipv6_header(ctx, xdp);
 	if (!ip6)
-		return sid_drop(e, SRV6_DROP_TRUNCATED);
+		return 0;
 	__u32 l3_len = IP6_LEN + bpf_ntohs(ip6->payload_len);
-	if (ETH_LEN + l3_len > ctx_len(ctx, xdp))
+	return ETH_LEN + l3_len > ctx_len(ctx, xdp) ? 0 : l3_len;
+}
+
+INLINE enum verdict endpoint(void *ctx, const bool xdp, const struct srv6_sid_entry *e, bool direct)
+{
+	__u32 l3_len = sid_l3_len(ctx, xdp);
+	if (!l3_len)
 		return sid_drop(e, SRV6_DROP_TRUNCATED);
+	struct ipv6hdr *ip6;
 
 	struct srh_loc loc = {.limit = ETH_LEN + l3_len};
 	int err = srh_locate(ctx, xdp, &loc);

@@ -719,8 +719,10 @@ struct DecapRoute {
 // to the first other header, which must be IPv6 (41) or IPv4 (4) as the
 // behaviour takes (not 59, not a later fragment). Then the checks of the
 // kernel's forwarding of the inner packet: ip_route_input's martian
-// sources (ip_rcv does not run: no checksum check; the destination is the
-// route's business, RFC 8986 4.6 forwards to nh4 whatever it is), and
+// sources, and its martian destinations (zeronet, loopback) of the address
+// routed by (ip_rcv does not run: no checksum check; otherwise the inner
+// destination is the route's business, RFC 8986 4.6 forwards to nh4
+// whatever it is), and
 // ip6_forward's "security critical" source check (::, multicast,
 // loopback). `out`: Ethernet (the input's MACs, the inner family) and the
 // inner packet, every byte of the outer payload after the outer headers.
@@ -788,6 +790,8 @@ std::string decap_step(const Bytes& f, const SidView& s, Bytes* out, DecapRoute*
     r->main = s.table == 254;
     r->table = s.table;
   }
+  // ip_route_input's martian destinations, of the address routed by
+  if (!v6 && (dst[0] == 0 || dst[0] == 127)) return "a martian IPv4 destination to route by (zeronet, loopback)";
   if (v6 && ll_source(o)) r->hop = {.kind = Hop::None, .why = "a link-local inner source: ip6_forward's \"not a neighbour\""};
   else if (known) r->hop = fib_hop(tables, v6, dst);
   *out = std::move(o);

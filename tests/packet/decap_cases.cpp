@@ -199,6 +199,11 @@ void add_dx_cases(std::vector<Case>& v) {
   v.push_back(forwarded("EndDX4_nh4_multicast_inner_destination", entry(kDX4), outer(kDX4, in4(ip4("224.1.1.1"))),
                         with_eth(kNh0Mac, kOut0Mac, in4(ip4("224.1.1.1"), 63))));
   v.push_back(to_kernel("EndDX4_inner_TTL_1", kDX4any, in4(ip4("10.20.0.5"), 1), SRV6_PASS_HOP_LIMIT, false));
+  // routed by the inner destination: ip_route_input's martian destinations
+  v.push_back(dropped("EndDX4_by_inner_destination_loopback", entry(kDX4any), outer(kDX4any, in4(ip4("127.0.0.1"))),
+                      SRV6_DROP_BAD_IP_HEADER));
+  v.push_back(dropped("EndDX4_by_inner_destination_zeronet", entry(kDX4any), outer(kDX4any, in4(ip4("0.1.2.3"))),
+                      SRV6_DROP_BAD_IP_HEADER));
 
   // End.DX6 to fd00:3::2 (out1), and with :: by the inner destination (main: out0)
   v.push_back(forwarded("EndDX6_nh6", entry(kDX6), outer(kDX6, in6(ip6("2001:db8:77::1"))),
