@@ -4,7 +4,8 @@
  * first SID out of it), then forward by the first SID in the main table, as
  * the kernel's seg6_input does. Outer fields as the kernel sets them unless
  * the policy says otherwise (srv6_policy_opts): IPv6 inner: traffic class
- * and hop limit copied; IPv4 inner: class 0, hop limit 64; the flow label
+ * and hop limit copied; IPv4 inner: class 0, the hop limit of the device
+ * the first SID leaves by (its sysctl, map port_hop_limits); the flow label
  * per seg6_flowlabel (copied from IPv6, 0 for IPv4, or a hash). The outer
  * source: the policy's, else tunsrc, else the FIB's pick. */
 #ifndef SRV6_ENCAP_H
@@ -16,7 +17,7 @@
 #include "parse.h"
 #include "pmtud.h"
 
-#define IPV4_OUTER_HOP_LIMIT 64 /* ip6_dst_hoplimit() default */
+#define IPV4_OUTER_HOP_LIMIT 64 /* ip6_dst_hoplimit() default, for a device not known */
 
 INLINE enum verdict policy_drop(const struct srv6_policy_entry *pe, __u32 reason)
 {
@@ -161,7 +162,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 		 : (inner_v6 || (opts & SRV6_POLICY_TCLASS_INHERIT)) ? in_tc : 0;
 	__u8 hop_limit = (opts & SRV6_POLICY_HOPLIMIT) ? pe->hop_limit
 		       : (inner_v6 || (opts & SRV6_POLICY_HOPLIMIT_INHERIT)) ? in_hl
-		       : IPV4_OUTER_HOP_LIMIT;
+		       : 0; /* IPv4 by default: the egress device's, once routed */
 	__u32 fl;
 	if (opts & SRV6_POLICY_FLOWLABEL)
 		fl = pe->flowlabel & 0xfffff;
@@ -207,6 +208,15 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	}
 	struct fwd_answer a = fwd_lookup(ctx, xdp, &fib, fib_flags, FWD_SID_AFTER,
 					 ctx_ifindex(ctx, xdp));
+	if (!hop_limit) {
+		/* the kernel's ip6_dst_hoplimit: the hop_limit sysctl of the
+		 * route's device; here the device the first SID leaves by */
+		__u32 out = fib.ifindex, *hl = NULL;
+		if (a.rc == BPF_FIB_LKUP_RET_SUCCESS || a.rc == BPF_FIB_LKUP_RET_NO_NEIGH ||
+		    a.rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+			hl = bpf_map_lookup_elem(&port_hop_limits, &out);
+		hop_limit = hl && *hl ? *hl : IPV4_OUTER_HOP_LIMIT;
+	}
 	struct plan p = plan_forward(ctx, xdp, &fib, a, hop_limit, true, g.seg_l3 + encap_len);
 	p.direct = tenant;
 	if (!src && a.rc != BPF_FIB_LKUP_RET_SUCCESS && a.rc != BPF_FIB_LKUP_RET_NO_NEIGH &&

@@ -88,6 +88,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } port_tables SEC(".maps");
 
+/* Each device's net.ipv6.conf.DEV.hop_limit, by ifindex (0: not known,
+ * the default 64), kept by the loader and srv6d (Instance::sync_sysctls):
+ * the outer hop limit of an IPv4 packet's encapsulation, as the kernel's
+ * ip6_dst_hoplimit of the route's device. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SRV6_MAX_IFINDEX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} port_hop_limits SEC(".maps");
+
 /* The programs themselves, for running the next SID when it is one of ours
  * (a tail call re-enters the program with the rewritten packet). One array
  * per hook: a program array holds one program type. Pinned, since an array

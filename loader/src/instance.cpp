@@ -613,7 +613,26 @@ std::optional<Addr6> Instance::tunsrc() const {
   return a;
 }
 
+// Each device's IPv6 hop_limit sysctl into port_hop_limits (what changed).
+static void sync_hop_limits(int fd) {
+  struct Free {
+    void operator()(struct if_nameindex* p) const { if_freenameindex(p); }
+  };
+  std::unique_ptr<struct if_nameindex, Free> devs(if_nameindex());
+  for (auto* d = devs.get(); d && d->if_index; d++) {
+    uint32_t idx = d->if_index, have = 0, want = 0;
+    if (idx >= SRV6_MAX_IFINDEX) continue;
+    std::string path = std::string("/proc/sys/net/ipv6/conf/") + d->if_name + "/hop_limit";
+    if (FILE* f = std::fopen(path.c_str(), "r")) {
+      if (std::fscanf(f, "%u", &want) != 1 || want > 255) want = 0;
+      std::fclose(f);
+    }
+    if (!bpf_map_lookup_elem(fd, &idx, &have) && have != want) bpf_map_update_elem(fd, &idx, &want, BPF_ANY);
+  }
+}
+
 void Instance::sync_sysctls() {
+  sync_hop_limits(impl_->fd[Impl::PORT_HOP_LIMITS]);
   int v = 0;
   if (FILE* f = std::fopen("/proc/sys/net/ipv6/seg6_flowlabel", "r")) {
     if (std::fscanf(f, "%d", &v) != 1) v = 0;

@@ -22,7 +22,8 @@ inline constexpr const char* kMapNames[] = {"sids",         "policies4",    "pol
                                             "sid_stats",    "policy_stats", "reason_stats",
                                             "ports",        "chain_xdp",    "chain_tc",
                                             "fwd_clock",    "fwd_stats",    "tc_slow",
-                                            "locals",       "config",       "port_tables"};
+                                            "locals",       "config",       "port_tables",
+                                            "port_hop_limits"};
 
 // strerror, plus libbpf's or libxdp's last message when there is one.
 std::string errstr(int err);
@@ -81,7 +82,7 @@ struct Instance::Impl {
   Instance::Options opts;  // sizes for a new instance
   std::unique_ptr<srv6_dp, detail::ClosedSkel> skel;  // loaded on demand (attach, prog fds)
   int fd[std::size(detail::kMapNames)];
-  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, PORTS, CHAIN_XDP, CHAIN_TC, FWD_CLOCK, FWD_STATS, TC_SLOW, LOCALS, CONFIG, PORT_TABLES };
+  enum { SIDS, POL4, POL6, SID_STATS, POL_STATS, REASONS, PORTS, CHAIN_XDP, CHAIN_TC, FWD_CLOCK, FWD_STATS, TC_SLOW, LOCALS, CONFIG, PORT_TABLES, PORT_HOP_LIMITS };
   Impl() { std::fill(std::begin(fd), std::end(fd), -1); }
   // The instance lock (store.hpp), held while the tables or the
   // attachments change; re-entrant within one Instance.

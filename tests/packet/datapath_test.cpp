@@ -254,6 +254,28 @@ TEST(FlowLabel, DefaultFollowsSeg6Flowlabel) {
   EXPECT_EQ(outer_label(run(g_inst->tc_prog_fd(), false, in)), 0x11111u);
 }
 
+// H.Encaps of IPv4 without `hoplimit`: the outer hop limit is the hop_limit
+// sysctl of the device the first SID leaves by (the kernel's
+// ip6_dst_hoplimit of its route's device), followed by sync_sysctls.
+TEST(HopLimit, IPv4OuterFollowsTheEgressDevice) {
+  pkt::Packet p;
+  p.eth(kInMac, kSenderMac).ipv4({.src = pkt::ip4("192.0.2.1"), .dst = pkt::ip4("10.72.0.1"), .ttl = 30});
+  auto in = p.udp(1, 2).payload("v4").build();
+  auto outer_hl = [&](bool xdp) {
+    Result r = run(xdp ? g_inst->xdp_prog_fd() : g_inst->tc_prog_fd(), xdp, in);
+    EXPECT_EQ(r.verdict, xdp ? XDP_REDIRECT : TC_ACT_REDIRECT);
+    return r.out.size() > 21 ? int(r.out[21]) : -1;
+  };
+  EXPECT_EQ(outer_hl(true), 63);  // out0's default 64, less this hop
+  std::ofstream("/proc/sys/net/ipv6/conf/out0/hop_limit") << 20;
+  g_inst->sync_sysctls();
+  EXPECT_EQ(outer_hl(true), 19);
+  EXPECT_EQ(outer_hl(false), 19);
+  std::ofstream("/proc/sys/net/ipv6/conf/out0/hop_limit") << 64;
+  g_inst->sync_sysctls();
+  EXPECT_EQ(outer_hl(false), 63);
+}
+
 // tunsrc as `ip sr tunsrc`: set, shown, cleared with ::.
 TEST(Tunsrc, SetShowClear) {
   std::string cli = std::string(SRV6CTL) + " --instance " + g_inst->name() + " ";
