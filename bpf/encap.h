@@ -160,9 +160,9 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	__u8 opts = pe->opts;
 	__u32 tc = (opts & SRV6_POLICY_TCLASS) ? pe->tclass
 		 : (inner_v6 || (opts & SRV6_POLICY_TCLASS_INHERIT)) ? in_tc : 0;
-	__u8 hop_limit = (opts & SRV6_POLICY_HOPLIMIT) ? pe->hop_limit
-		       : (inner_v6 || (opts & SRV6_POLICY_HOPLIMIT_INHERIT)) ? in_hl
-		       : 0; /* IPv4 by default: the egress device's, once routed */
+	/* IPv4 by default: the egress device's, once routed */
+	bool hl_of_dev = !(opts & (SRV6_POLICY_HOPLIMIT | SRV6_POLICY_HOPLIMIT_INHERIT)) && !inner_v6;
+	__u8 hop_limit = (opts & SRV6_POLICY_HOPLIMIT) ? pe->hop_limit : in_hl;
 	__u32 fl;
 	if (opts & SRV6_POLICY_FLOWLABEL)
 		fl = pe->flowlabel & 0xfffff;
@@ -208,7 +208,7 @@ INLINE enum verdict encap(void *ctx, const bool xdp, const struct srv6_policy_en
 	}
 	struct fwd_answer a = fwd_lookup(ctx, xdp, &fib, fib_flags, FWD_SID_AFTER,
 					 ctx_ifindex(ctx, xdp));
-	if (!hop_limit) {
+	if (hl_of_dev) {
 		/* the kernel's ip6_dst_hoplimit: the hop_limit sysctl of the
 		 * route's device; here the device the first SID leaves by */
 		__u32 out = fib.ifindex, *hl = NULL;

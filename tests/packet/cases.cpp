@@ -416,19 +416,19 @@ void add_encap_cases(std::vector<Case>& v) {
     v.push_back({"HEncaps_first_SID_is_own_End", "2001:db8:ee::/64", in, {kXdpRedirect, out, {}, c},
                  {kTcRedirect, out, {}, c}});
   }
-  // IPv6 inner with hop limit 1: the outer copy is 1 too, so forwarding must
-  // fail: TC hands the encapsulated packet to the kernel.
-  {
+  // IPv6 inner with hop limit 1 (or 0): the outer copy is the same, so
+  // forwarding must fail: TC hands the encapsulated packet to the kernel.
+  for (uint8_t hl : {0, 1}) {
     auto segs = policy_segs(2);
     pkt::Packet inner;
-    inner.ipv6({.src = kHostA, .dst = policy_dst6(false, 2), .hop_limit = 1}).udp(1, 2).payload("hl1");
+    inner.ipv6({.src = kHostA, .dst = policy_dst6(false, 2), .hop_limit = hl}).udp(1, 2).payload("hl1");
     auto in = with_eth(kInMac, kSenderMac, inner);
     pkt::Packet outp;
-    outp.eth(kInMac, kSenderMac).ipv6({.src = kTunSrc, .dst = segs[0], .hop_limit = 1});
+    outp.eth(kInMac, kSenderMac).ipv6({.src = kTunSrc, .dst = segs[0], .hop_limit = hl});
     pkt::Srh srh;
     srh.segments = {segs[1], segs[0]};
     outp.srh(srh).append(inner);
-    v.push_back(handed("HEncaps_inner_hop_limit_1", policy_prefix6(false, 2), in, SRV6_PASS_HOP_LIMIT, kTcOk,
+    v.push_back(handed("HEncaps_inner_hop_limit_" + std::to_string(hl), policy_prefix6(false, 2), in, SRV6_PASS_HOP_LIMIT, kTcOk,
                        outp.build(), {0, 0, 1}, {{SRV6_PASS_HOP_LIMIT, 1}}));
   }
   // Too big for out2 (MTU 1280) once encapsulated: XDP hands it up
