@@ -632,7 +632,9 @@ static void sync_hop_limits(int fd) {
 }
 
 void Instance::sync_sysctls() {
+  Locked l(*impl_);  // against link set's two steps (re-entrant from apply)
   sync_hop_limits(impl_->fd[Impl::PORT_HOP_LIMITS]);
+  detail::sync_link_tables(impl_->fd[Impl::PORT_TABLES]);
   int v = 0;
   if (FILE* f = std::fopen("/proc/sys/net/ipv6/seg6_flowlabel", "r")) {
     if (std::fscanf(f, "%d", &v) != 1) v = 0;

@@ -68,6 +68,8 @@ void for_each_key(int fd, F&& f) {
 
 // Puts the router's own addresses into the tries (local.cpp); under the lock.
 void sync_local(Instance::Impl& impl);
+// port_tables made equal to the kernel's rules (link_table.cpp).
+void sync_link_tables(int port_tables_fd);
 // Takes the instance's programs off every device it holds (attach.cpp).
 void detach_all(Instance::Impl& impl);
 

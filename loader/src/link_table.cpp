@@ -7,6 +7,8 @@
 // router's own addresses do in the datapath. The outer, encapsulated packet
 // is the core's: the datapath routes it in main itself and never hands it
 // to the kernel's input (bpf/encap.h), so no rule is needed for the SIDs.
+// The rules are the source of truth: sync_link_tables (every change, srv6d
+// each second) makes port_tables follow them by device name.
 #include <bpf/bpf.h>
 #include <libmnl/libmnl.h>
 #include <linux/fib_rules.h>
@@ -16,6 +18,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include "instance_impl.hpp"
@@ -71,7 +74,78 @@ void rules(bool add, const std::string& dev, uint32_t table) {
   }
 }
 
+// The tables the kernel's rules bind devices to: pref 1000 `iif DEV lookup
+// ID` (IPv6; link set writes both families), by the device's ifindex now.
+std::map<uint32_t, uint32_t> rule_tables() {
+  struct Close {
+    void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+  };
+  std::unique_ptr<mnl_socket, Close> sock(mnl_socket_open(NETLINK_ROUTE));
+  if (!sock || mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+    throw Error(std::string("cannot open an rtnetlink socket: ") + std::strerror(errno));
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_GETRULE;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = 1;
+  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
+  frh->family = AF_INET6;
+  if (mnl_socket_sendto(sock.get(), nlh, nlh->nlmsg_len) < 0)
+    throw Error(std::string("cannot dump the rules: ") + std::strerror(errno));
+  std::map<uint32_t, uint32_t> out;
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(sock.get(), buf.data(), buf.size());
+    if (n < 0) throw Error(std::string("cannot dump the rules: ") + std::strerror(errno));
+    int rc = mnl_cb_run(
+        buf.data(), n, 1, mnl_socket_get_portid(sock.get()),
+        [](const nlmsghdr* m, void* d) {
+          auto* h = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(m));
+          struct Attrs {
+            uint32_t pref = 0, table = 0;
+            const char* iif = nullptr;
+          } at{0, h->table};
+          mnl_attr_parse(m, sizeof(fib_rule_hdr),
+                         [](const nlattr* a, void* d) {
+                           auto* at = static_cast<Attrs*>(d);
+                           switch (mnl_attr_get_type(a)) {
+                             case FRA_PRIORITY: at->pref = mnl_attr_get_u32(a); break;
+                             case FRA_TABLE: at->table = mnl_attr_get_u32(a); break;
+                             case FRA_IIFNAME: at->iif = mnl_attr_get_str(a); break;
+                           }
+                           return MNL_CB_OK;
+                         },
+                         &at);
+          if (h->action != FR_ACT_TO_TBL || at.pref != kRuleLookup || !at.iif) return MNL_CB_OK;
+          if (uint32_t idx = if_nametoindex(at.iif)) (*static_cast<std::map<uint32_t, uint32_t>*>(d))[idx] = at.table;
+          return MNL_CB_OK;
+        },
+        &out);
+    if (rc == MNL_CB_ERROR) throw Error(std::string("cannot dump the rules: ") + std::strerror(errno));
+    if (rc == MNL_CB_STOP) return out;
+  }
+}
+
 }  // namespace
+
+namespace detail {
+
+// The kernel's rules are the bindings' source of truth (they follow a
+// device by name): port_tables is made equal to them, so a device that
+// is gone loses its binding and one created again under the name gets it.
+void sync_link_tables(int fd) {
+  std::map<uint32_t, uint32_t> want = rule_tables();
+  std::vector<uint32_t> keys(SRV6_MAX_IFINDEX), values(SRV6_MAX_IFINDEX);
+  uint32_t count = SRV6_MAX_IFINDEX, next = 0;
+  if (bpf_map_lookup_batch(fd, nullptr, &next, keys.data(), values.data(), &count, nullptr) && errno != ENOENT)
+    throw Error("cannot read port_tables: " + errstr(errno));
+  for (uint32_t i = 0; i < count && i < keys.size(); i++) {
+    auto it = want.find(keys[i]);
+    uint32_t v = it == want.end() || it->second == SRV6_TABLE_MAIN ? 0 : it->second;
+    if (values[i] != v) bpf_map_update_elem(fd, &keys[i], &v, BPF_ANY);
+  }
+}
+
+}  // namespace detail
 
 void Instance::set_link_table(const std::string& dev, uint32_t table) {
   if (table == 0 || table == 255)

@@ -326,6 +326,20 @@ TEST(LinkTable, RulesFollowTheBinding) {
   EXPECT_EQ(rules("-4").find("iif ten2"), std::string::npos);
   g_inst->set_link_table("ten2", 200);  // the fixture's, for the cases
   EXPECT_NE(rules("-6").find("iif ten2 lookup 200"), std::string::npos);
+  // the kernel's rules are the source of truth: a rule taken away takes
+  // the binding with it at the next sync (every change, srv6d each second)
+  auto bound = [] {
+    for (const auto& t : g_inst->link_tables())
+      if (t.dev == "ten2") return t.table;
+    return uint32_t{0};
+  };
+  EXPECT_EQ(bound(), 200u);
+  ASSERT_EQ(system("ip -6 rule del pref 1000 iif ten2"), 0);
+  g_inst->sync_sysctls();
+  EXPECT_EQ(bound(), 0u);
+  g_inst->set_link_table("ten2", 200);
+  EXPECT_EQ(bound(), 200u);
+  EXPECT_NE(rules("-6").find("iif ten2 lookup 200"), std::string::npos);
 }
 
 TEST(LocalAddresses, NeverListedASidOnOneMarked) {

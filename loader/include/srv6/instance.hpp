@@ -175,8 +175,11 @@ class Instance {
   // (nullopt or :: clears it: the FIB picks the source).
   void set_tunsrc(const std::optional<Addr6>& a);
   std::optional<Addr6> tunsrc() const;
-  // Copies the namespace's net.ipv6.seg6_flowlabel into the instance (the
-  // default flow label of policies); every change does, srv6d follows it.
+  // Copies what the kernel keeps outside announcements into the instance:
+  // net.ipv6.seg6_flowlabel (the policies' default flow label), every
+  // device's IPv6 hop_limit (IPv4 encapsulation's outer hop limit), and the
+  // devices' tables from the kernel's rules (they follow a device by name).
+  // Every change does, srv6d each second.
   void sync_sysctls();
 
   // Loads the XDP and TC programs against the pinned maps without attaching
