@@ -1057,41 +1057,53 @@ bool owed_no_error(const Bytes& l3, bool v6) {
   return nh == 58 && next < l3.size() && l3[next] < 128;
 }
 
-std::string check_pmtud_error(const Bytes& in, const Bytes& out, const PolicyView& p) {
-  size_t tunnel = p.egress_mtu - kIp6 - (p.red && p.segs.size() == 1 ? 0 : 8 + 16 * (p.segs.size() - (p.red ? 1 : 0)));
-  size_t l3 = p.v6 ? ip6_len(in) : get16(in, kEth + 2);
-  const uint8_t* src = &in[kEth + (p.v6 ? 8 : 12)];
-  std::optional<WayBack> back = way_back(src, p.v6);
-  if (!back) return "an ICMP error to a source without a route back";
-  if (!p.v6 && !(in[kEth + 6] & 0x40)) return "a Fragmentation Needed for a packet without DF";
-  Bytes q(in.begin() + kEth, in.begin() + kEth + std::min(l3, p.v6 ? size_t(1280 - 48) : size_t(576 - 28)));
+// The ICMP error our TC path sends for `in` (Ethernet + the IP packet it
+// answers, of l3 bytes) to its source by `back`: the way back's MACs (the
+// output's when the neighbour is the kernel's to resolve), our address on
+// it, hop limit / TTL 64, IPv4 TOS the packet's TOS bits and precedence 6
+// (the output's random IPv4 id), the packet quoted up to 1280 / 576 bytes
+// with its transport checksum at the offload fixed point. too_big: Packet
+// Too Big / Fragmentation Needed with mtu, else Time Exceeded.
+Bytes icmp_error(const Bytes& in, size_t l3, bool v6, const WayBack& back, const Bytes& out, bool too_big,
+                 uint32_t mtu) {
+  const uint8_t* src = &in[kEth + (v6 ? 8 : 12)];
+  Bytes q(in.begin() + kEth, in.begin() + kEth + std::min(l3, v6 ? size_t(1280 - 48) : size_t(576 - 28)));
   if (auto at = quoted_checksum(q)) {
     uint16_t f = pkt::offload_fixed_point(q.data() + at->first, q.size() - at->first, at->second - at->first);
     set16(q, at->second, f);
   }
   pkt::Packet e;
-  pkt::Mac dmac = back->dmac, smac = back->smac;
-  if (!back->resolved && out.size() >= 12) {
+  pkt::Mac dmac = back.dmac, smac = back.smac;
+  if (!back.resolved && out.size() >= 12) {
     std::copy_n(out.begin(), 6, dmac.begin());
     std::copy_n(out.begin() + 6, 6, smac.begin());
   }
   e.eth(dmac, smac);
-  if (p.v6) {
+  if (v6) {
     Ip6 dst;
     std::copy_n(src, 16, dst.begin());
-    e.ipv6({.src = back->src, .dst = dst, .hop_limit = 64});
-    e.icmp6_too_big({.mtu = uint32_t(tunnel)});
+    e.ipv6({.src = back.src, .dst = dst, .hop_limit = 64});
+    if (too_big) e.icmp6_too_big({.mtu = mtu});
+    else e.icmp6_time_exceeded();
   } else {
-    pkt::Ip4 dst;
+    pkt::Ip4 dst, from;
     std::copy_n(src, 4, dst.begin());
+    std::copy_n(back.src.begin(), 4, from.begin());
     uint16_t id = out.size() >= kEth + 6 ? get16(out, kEth + 4) : 0;
-    pkt::Ip4 from;
-    std::copy_n(back->src.begin(), 4, from.begin());
-    e.ipv4({.src = from, .dst = dst, .tos = uint8_t((in[kEth + 1] & 0x1e) | 0xc0), .ttl = 64,
-            .id = id, .frag = 0});
-    e.icmp_frag_needed({.mtu = uint16_t(tunnel)});
+    e.ipv4({.src = from, .dst = dst, .tos = uint8_t((in[kEth + 1] & 0x1e) | 0xc0), .ttl = 64, .id = id, .frag = 0});
+    if (too_big) e.icmp_frag_needed({.mtu = uint16_t(mtu)});
+    else e.icmp_time_exceeded();
   }
-  Bytes want = e.payload(q).build();
+  return e.payload(q).build();
+}
+
+std::string check_pmtud_error(const Bytes& in, const Bytes& out, const PolicyView& p) {
+  size_t tunnel = p.egress_mtu - kIp6 - (p.red && p.segs.size() == 1 ? 0 : 8 + 16 * (p.segs.size() - (p.red ? 1 : 0)));
+  size_t l3 = p.v6 ? ip6_len(in) : get16(in, kEth + 2);
+  std::optional<WayBack> back = way_back(&in[kEth + (p.v6 ? 8 : 12)], p.v6);
+  if (!back) return "an ICMP error to a source without a route back";
+  if (!p.v6 && !(in[kEth + 6] & 0x40)) return "a Fragmentation Needed for a packet without DF";
+  Bytes want = icmp_error(in, l3, p.v6, *back, out, true, uint32_t(tunnel));
   return out == want ? "" : "not the ICMP error expected for a packet too big for the tunnel:\n" + pkt::diff(want, out);
 }
 
@@ -1117,43 +1129,14 @@ std::string check_tenant_icmp(const Step& L, const Bytes& out, TenantIcmp kind) 
   const Bytes& in = L.after;
   bool v6 = L.route.v6;
   // the quote: what there is (the inner packet may claim more than the
-  // outer one carried), at most 1280 / 576 bytes of error
+  // outer one carried)
   size_t l3 = v6 ? ip6_len(in) : get16(in, kEth + 2);
   if (l3 < (v6 ? kIp6 : 20)) l3 = in.size() - kEth;  // a length shorter than its header
   l3 = std::min(l3, in.size() - kEth);
-  const uint8_t* src = &in[kEth + (v6 ? 8 : 12)];
   if (owed_no_error(Bytes(in.begin() + kEth, in.end()), v6)) return "an ICMP error for a packet owed none";
-  std::optional<WayBack> back = way_back(src, v6, L.route.table);
+  std::optional<WayBack> back = way_back(&in[kEth + (v6 ? 8 : 12)], v6, L.route.table);
   if (!back) return "an ICMP error to a source its table has no route back to";
-  Bytes q(in.begin() + kEth, in.begin() + kEth + std::min(l3, v6 ? size_t(1280 - 48) : size_t(576 - 28)));
-  if (auto at = quoted_checksum(q)) {
-    uint16_t f = pkt::offload_fixed_point(q.data() + at->first, q.size() - at->first, at->second - at->first);
-    set16(q, at->second, f);
-  }
-  pkt::Packet e;
-  pkt::Mac dmac = back->dmac, smac = back->smac;
-  if (!back->resolved && out.size() >= 12) {
-    std::copy_n(out.begin(), 6, dmac.begin());
-    std::copy_n(out.begin() + 6, 6, smac.begin());
-  }
-  e.eth(dmac, smac);
-  bool te = kind == TenantIcmp::TimeExceeded;
-  if (v6) {
-    Ip6 dst;
-    std::copy_n(src, 16, dst.begin());
-    e.ipv6({.src = back->src, .dst = dst, .hop_limit = 64});
-    if (te) e.icmp6_time_exceeded();
-    else e.icmp6_too_big({.mtu = uint32_t(L.route.hop.mtu)});
-  } else {
-    pkt::Ip4 dst, from;
-    std::copy_n(src, 4, dst.begin());
-    std::copy_n(back->src.begin(), 4, from.begin());
-    uint16_t id = out.size() >= kEth + 6 ? get16(out, kEth + 4) : 0;
-    e.ipv4({.src = from, .dst = dst, .tos = uint8_t((in[kEth + 1] & 0x1e) | 0xc0), .ttl = 64, .id = id, .frag = 0});
-    if (te) e.icmp_time_exceeded();
-    else e.icmp_frag_needed({.mtu = uint16_t(L.route.hop.mtu)});
-  }
-  Bytes want = e.payload(q).build();
+  Bytes want = icmp_error(in, l3, v6, *back, out, kind == TenantIcmp::TooBig, uint32_t(L.route.hop.mtu));
   return out == want ? "" : "not the ICMP error expected for a packet decapsulated into table " +
                                 std::to_string(L.route.table) + ":\n" + pkt::diff(want, out);
 }

@@ -200,6 +200,18 @@ Bytes Packet::serialize(size_t i, const Bytes& tail) const {
     if (c == 0 && zero_is_ffff) c = 0xffff;  // UDP: 0 means "none"
     set16(b, off, c);
   };
+  // An ICMP error's header: type, code, checksum, a 32-bit word (the MTU,
+  // or unused); ICMPv6 sums a pseudo-header, ICMPv4 none.
+  auto icmp_error = [&](bool v6, uint8_t type, uint8_t code, uint32_t word, std::optional<uint16_t> checksum) {
+    put8(b, type);
+    put8(b, code);
+    put16(b, 0);
+    put32(b, word);
+    if (checksum)
+      set16(b, 2, *checksum);
+    else
+      l4_checksum(2, v6 ? pseudo_sum(i, kIcmp6, 8 + tail.size()) : 0, false);
+  };
   // A checksum left to offload: the folded pseudo-header sum alone.
   auto l4_partial = [&](size_t off, uint32_t pseudo) {
     while (pseudo >> 16) pseudo = (pseudo & 0xffff) + (pseudo >> 16);
@@ -336,47 +348,10 @@ Bytes Packet::serialize(size_t i, const Bytes& tail) const {
             else
               l4_checksum(2, 0, false);  // ICMPv4: no pseudo header
           },
-          [&](const Icmp6TooBig& h) {
-            put8(b, 2);
-            put8(b, 0);
-            put16(b, 0);
-            put32(b, h.mtu);
-            if (h.checksum)
-              set16(b, 2, *h.checksum);
-            else
-              l4_checksum(2, pseudo_sum(i, kIcmp6, 8 + tail.size()), false);
-          },
-          [&](const IcmpFragNeeded& h) {
-            put8(b, 3);
-            put8(b, 4);
-            put16(b, 0);
-            put16(b, 0);  // unused
-            put16(b, h.mtu);
-            if (h.checksum)
-              set16(b, 2, *h.checksum);
-            else
-              l4_checksum(2, 0, false);  // ICMPv4: no pseudo header
-          },
-          [&](const Icmp6TimeExceeded& h) {
-            put8(b, 3);
-            put8(b, 0);
-            put16(b, 0);
-            put32(b, 0);  // unused
-            if (h.checksum)
-              set16(b, 2, *h.checksum);
-            else
-              l4_checksum(2, pseudo_sum(i, kIcmp6, 8 + tail.size()), false);
-          },
-          [&](const IcmpTimeExceeded& h) {
-            put8(b, 11);
-            put8(b, 0);
-            put16(b, 0);
-            put32(b, 0);  // unused
-            if (h.checksum)
-              set16(b, 2, *h.checksum);
-            else
-              l4_checksum(2, 0, false);  // ICMPv4: no pseudo header
-          },
+          [&](const Icmp6TooBig& h) { icmp_error(true, 2, 0, h.mtu, h.checksum); },
+          [&](const IcmpFragNeeded& h) { icmp_error(false, 3, 4, h.mtu, h.checksum); },  // 16 unused bits, the MTU
+          [&](const Icmp6TimeExceeded& h) { icmp_error(true, 3, 0, 0, h.checksum); },
+          [&](const IcmpTimeExceeded& h) { icmp_error(false, 11, 0, 0, h.checksum); },
           [&](const Raw& h) { b = h.bytes; },
       },
       layers_[i]);
