@@ -49,6 +49,9 @@ INLINE bool inner_is_ours(const struct bpf_fib_lookup *fib, bool v6, __u32 table
 {
 	if (table != SRV6_TABLE_MAIN && inner_is_local(fib, v6))
 		return false; /* main's: a tenant's packet is not delivered from it */
+	/* multicast never meets a policy (srv6.bpf.c) */
+	if (v6 ? fib->ipv6_dst[0] == 0xff : (((const __u8 *)&fib->ipv4_dst)[0] & 0xf0) == 0xe0)
+		return false;
 	if (v6) {
 		if (table == SRV6_TABLE_MAIN) {
 			enum sid_kind k = sid_kind_of(fib->ipv6_dst);

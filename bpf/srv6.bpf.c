@@ -49,6 +49,10 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 			return V_PASS; /* one of the router's own addresses: the kernel's */
 		if (tenant)
 			e = NULL;
+		/* multicast (ND among it) is the local table's (ff00::/8) before
+		 * any policy's, ::/0 included */
+		if (ip6->daddr.in6_u.u6_addr8[0] == 0xff && !e)
+			return V_PASS;
 		struct srv6_policy6_key pk = {.prefixlen = SRV6_POLICY_TABLE_BITS + 128, .table = table};
 		__builtin_memcpy(pk.addr, &ip6->daddr, 16);
 		struct srv6_policy_entry *pe = e ? NULL : bpf_map_lookup_elem(&policies6, &pk);
@@ -66,6 +70,9 @@ INLINE enum verdict srv6_process(void *ctx, const bool xdp)
 	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip4 = (void *)(eth + 1);
 		if ((void *)(ip4 + 1) > end)
+			return V_PASS;
+		/* multicast goes to ip_route_input_mc, never to a policy's route */
+		if ((((__u8 *)&ip4->daddr)[0] & 0xf0) == 0xe0)
 			return V_PASS;
 		struct srv6_policy4_key pk = {.prefixlen = SRV6_POLICY_TABLE_BITS + 32,
 					      .table = SRV6_TABLE_MAIN};

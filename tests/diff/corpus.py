@@ -35,6 +35,7 @@ class Case:
     doc: str | None = None  # documented difference this case exercises
     cold: bool = False    # forget the cold next hop's neighbour before sending
     mtu: int | None = None  # the tunnel MTU a PMTUD error must carry (doc "pmtud")
+    ingress: str = "src"  # the link it is sent into (topo.INGRESS): src, or src-t (the tenant's)
 
 
 def tag(i):
@@ -95,12 +96,18 @@ def udp4(i, size, src=INNER4_SRC, dst="10.10.2.5", ttl=64, tos=0, flags="DF", fr
     return bytes(ip / UDP(sport=4000, dport=5000) / Raw(payload(i, size)))
 
 
-def eth6(ipv6_and_rest):
-    return bytes(Ether(src=topo.MAC["src"], dst=topo.MAC["d-src"], type=0x86DD)) + ipv6_and_rest
+def eth(ingress, ethertype):
+    """The Ethernet header of a frame sent into ingress (topo.INGRESS)."""
+    return bytes(Ether(src=topo.MAC[ingress], dst=topo.MAC[topo.INGRESS[ingress][1]],
+                       type=ethertype))
 
 
-def eth4(ipv4):
-    return bytes(Ether(src=topo.MAC["src"], dst=topo.MAC["d-src"], type=0x0800)) + ipv4
+def eth6(ipv6_and_rest, ingress="src"):
+    return eth(ingress, 0x86DD) + ipv6_and_rest
+
+
+def eth4(ipv4, ingress="src"):
+    return eth(ingress, 0x0800) + ipv4
 
 
 def ip6(dst, nh, rest, src=topo.SRC6, hlim=64, tc=0, fl=0, plen=None, version=6):
@@ -119,25 +126,26 @@ class Builder:
         self.cases.append(c)
         return c
 
-    def add_cuts(self, row, frame, bounds, desc):
+    def add_cuts(self, row, frame, bounds, desc, **kw):
         """The frame cut at every header boundary (no tag survives): once with
-        the IPv6/IPv4 length fields as they were, once fixed to the cut."""
+        the IPv6/IPv4 length fields as they were, once fixed to the cut.
+        kw: Case fields of every cut (ingress)."""
         for name, off in bounds:
             if off >= len(frame):
                 continue
             cut = frame[:off]
             self.add(row, "truncated", f"{desc} cut after {name} ({off} B), length as sent",
-                     lambda i, c=cut: c, tagged=False)
+                     lambda i, c=cut: c, tagged=False, **kw)
             if off >= 14 + 40 and frame[12:14] == b"\x86\xdd":
                 fixed = cut[:18] + struct.pack("!H", off - 14 - 40) + cut[20:]
                 self.add(row, "truncated", f"{desc} cut after {name} ({off} B), length fixed",
-                         lambda i, c=fixed: c, tagged=False)
+                         lambda i, c=fixed: c, tagged=False, **kw)
             elif off >= 14 + 20 and frame[12:14] == b"\x08\x00":
                 ip = IP(cut[14:])
                 ip.len, ip.chksum = off - 14, None
                 fixed = cut[:14] + bytes(ip)[:off - 14]
                 self.add(row, "truncated", f"{desc} cut after {name} ({off} B), length fixed",
-                         lambda i, c=fixed: c, tagged=False)
+                         lambda i, c=fixed: c, tagged=False, **kw)
 
 
 def nxt(k):
@@ -408,12 +416,18 @@ def decap_cases(b, row, sid, fams):
         add("addresses", "destination without any route", dst="192.0.2.99")
         add("addresses", "destination multicast 224.1.1.1", dst="224.1.1.1")
     else:
+        # End.DT6 into a table other than main: an inner packet the FIB cannot
+        # forward at once gets the datapath's own ICMPv6 error, routed back in
+        # the table; the kernel's comes from its forwarding, routed by main.
+        dt_icmp = "dt_icmp" if row.startswith("End.DT") and topo.decap_table(row) != "main" \
+            else None
         for h in (255, 64, 2, 1, 0):
-            add("inner hop limit", f"hop limit {h}", hlim=h)
+            add("inner hop limit", f"hop limit {h}", hlim=h, doc=dt_icmp if h <= 1 else None)
         add("inner header", "traffic class 0xb9, flow label 0xabcde", tc=0xB9, fl=0xABCDE)
         over = 48
         for total in (1280, 1500, 1501):
-            add("size", f"inner packet of {total} bytes (egress MTU 1500)", size=total - over)
+            add("size", f"inner packet of {total} bytes (egress MTU 1500)", size=total - over,
+                doc=dt_icmp if total > 1500 else None)
         in_table = row == "End.DT6"   # the kernel: Unreachable; the datapath: a drop
         add("addresses", "destination a local address of the DUT", dst=topo.TUNSRC,
             doc="noroute" if in_table else None)
@@ -440,20 +454,31 @@ def tunnel_cap(mode, segs):
     return 1500 - 40 - (8 + 16 * n if n else 0)
 
 
-def encap_cases(b, row, pfx, mode, segs):
+def encap_cases(b, row, pfx, mode, segs, ingress="src"):
+    """ingress: the link the cases are sent into (topo.INGRESS). The tenant's
+    (src-t) gets the same packets, but for the host of its own link as the
+    IPv4 source (src's is 10.0.0.1, SRC4) and the DUT's address on it as
+    the local source; the IPv6 source is 2001:db8:a::1 on both (no way
+    back: no PMTUD error either side), and the tenant's rows add one IPv6
+    packet from the host of its link (a way back in its table)."""
     v6 = ":" in pfx
     net = ipaddress.ip_network(pfx)
     dst = str(net.network_address + 5)
     cap = tunnel_cap(mode, segs)
+    tenant = ingress != "src"
+    host4, own4 = (topo.TSRC4, topo.TDUT4) if tenant else (INNER4_SRC, topo.DUT4)
+
+    def e6(rest):
+        return eth6(rest, ingress)
 
     def pkt6(i, size=64, **kw):
-        return eth6(udp6(i, size, dst=dst, **kw))
+        return e6(udp6(i, size, dst=dst, **kw))
 
-    def pkt4(i, size=64, **kw):
-        return eth4(udp4(i, size, dst=dst, **kw))
+    def pkt4(i, size=64, src=host4, **kw):
+        return eth4(udp4(i, size, src=src, dst=dst, **kw), ingress)
 
     def add(cls, desc, make, **kw):
-        b.add(row, cls, desc, make, **kw)
+        b.add(row, cls, desc, make, ingress=ingress, **kw)
 
     if v6:
         add("basic", "UDP, 64 bytes of payload", lambda i: pkt6(i))
@@ -468,20 +493,23 @@ def encap_cases(b, row, pfx, mode, segs):
                            (1501, "over the egress MTU"), (1999, "the ingress MTU")):
             add("size", f"inner packet of {total} bytes ({why})",
                 lambda i, t=total: pkt6(i, t - 48))
+        if tenant:
+            add("size", f"inner packet of {cap + 1} bytes from the tenant's host {topo.TSRC6}",
+                lambda i: pkt6(i, cap + 1 - 48, src=topo.TSRC6), doc="pmtud", mtu=cap)
         add("size", "Ethernet padding after the packet", lambda i: pkt6(i) + bytes(20))
         add("inner headers", "inner Hop-by-Hop",
-            lambda i: eth6(ip6(dst, NH_HBH, opts_hdr(17) + udp6(i, 64)[40:], src=INNER6_SRC)))
+            lambda i: e6(ip6(dst, NH_HBH, opts_hdr(17) + udp6(i, 64)[40:], src=INNER6_SRC)))
         add("inner headers", "inner SRH (SL=1)",
-            lambda i: eth6(ip6(dst, NH_RT, srh(17, [dst, "2001:db8:a::9"], 1) + udp6(i, 64)[40:],
+            lambda i: e6(ip6(dst, NH_RT, srh(17, [dst, "2001:db8:a::9"], 1) + udp6(i, 64)[40:],
                                src=INNER6_SRC)))
         add("inner headers", "inner first fragment",
-            lambda i: eth6(ip6(dst, NH_FRAG, frag_hdr(17) + udp6(i, 64)[40:], src=INNER6_SRC)))
+            lambda i: e6(ip6(dst, NH_FRAG, frag_hdr(17) + udp6(i, 64)[40:], src=INNER6_SRC)))
         add("invalid inner", "payload length longer than the frame",
-            lambda i: eth6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, plen=200)))
+            lambda i: e6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, plen=200)))
         add("invalid inner", "payload length 8 bytes short of the frame",
-            lambda i: eth6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, plen=64)))
+            lambda i: e6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, plen=64)))
         add("invalid inner", "version field 4 (ethertype IPv6)",
-            lambda i: eth6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, version=4)))
+            lambda i: e6(ip6(dst, 17, udp6(i, 64)[40:], src=INNER6_SRC, version=4)))
         add("addresses", "source link-local", lambda i: pkt6(i, src="fe80::1"))
         add("addresses", "source multicast", lambda i: pkt6(i, src="ff02::1"))
         add("addresses", "source unspecified", lambda i: pkt6(i, src="::"))
@@ -517,11 +545,35 @@ def encap_cases(b, row, pfx, mode, segs):
         add("addresses", "source 0.0.0.0", lambda i: pkt4(i, src="0.0.0.0"))
         add("addresses", "source loopback 127.0.0.1", lambda i: pkt4(i, src="127.0.0.1"))
         add("addresses", "source multicast 224.0.0.1", lambda i: pkt4(i, src="224.0.0.1"))
-        add("addresses", "source the DUT's own address", lambda i: pkt4(i, src=topo.DUT4),
+        add("addresses", "source the DUT's own address", lambda i: pkt4(i, src=own4),
             doc="v4_local_source")
         full = pkt4(0)
         bounds = [("Ethernet", 14), ("half the IPv4 header", 24), ("IPv4", 34), ("UDP", 42)]
-    b.add_cuts(row, full, bounds, "UDP packet")
+    b.add_cuts(row, full, bounds, "UDP packet", ingress=ingress)
+
+
+def main_only_cases(b):
+    """Packets into the tenant's ingress for the prefixes that have a policy
+    in main only (topo.MAIN_ONLY): never encapsulated (not by main's policy),
+    routed by the tenant's table (a plain route via sink1); from the host of
+    the tenant's link, so that the errors of that routing go back to it."""
+    row = f"main-only policy, table {topo.TENANT_TABLE} ingress"
+    ing = "src-t"
+    for fam, pfx in topo.MAIN_ONLY.items():
+        dst = str(ipaddress.ip_network(pfx).network_address + 5)
+        if fam == 6:
+            def pkt(i, size=64, **kw):
+                return eth6(udp6(i, size, src=topo.TSRC6, dst=dst, **kw), ing)
+            ttl = "hop limit"
+        else:
+            def pkt(i, size=64, **kw):
+                return eth4(udp4(i, size, src=topo.TSRC4, dst=dst, **kw), ing)
+            ttl = "TTL"
+        b.add(row, "routed", f"IPv{fam} UDP, 64 bytes of payload", pkt, ingress=ing)
+        b.add(row, "routed", f"IPv{fam} {ttl} 1",
+              lambda i, p=pkt, k="hlim" if fam == 6 else "ttl": p(i, **{k: 1}), ingress=ing)
+        b.add(row, "routed", f"IPv{fam} packet of 1501 bytes (over the egress MTU)",
+              lambda i, p=pkt, f=fam: p(i, 1501 - (48 if f == 6 else 28)), ingress=ing)
 
 
 def build():
@@ -544,4 +596,7 @@ def build():
                   lambda i, d=dst: eth6(udp6(i, 64, dst=d)), cold=True)
             continue
         encap_cases(b, row, pfx, mode, segs)
+    for row, (pfx, mode, segs) in topo.tenant_policies().items():
+        encap_cases(b, row, pfx, mode, segs, ingress="src-t")
+    main_only_cases(b)
     return b.cases

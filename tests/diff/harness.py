@@ -100,10 +100,25 @@ NORMALISATIONS = {
               "the outer source, itself; the datapath sends ICMPv4 Fragmentation Needed / "
               "ICMPv6 Packet Too Big to the inner source with the tunnel MTU, so PMTUD works "
               "through the head-end (docs/semantics.md)",
-              "kernel: nothing; ours: exactly one Fragmentation Needed / Packet Too Big toward "
-              "src whose MTU is the egress MTU minus the encapsulation and that quotes the packet",
-              lambda k, o, c: not k and len(o) == 1 and o[0][0] == "src"
+              "kernel: nothing; ours: exactly one Fragmentation Needed / Packet Too Big back "
+              "out of the link the packet came in by (src, or the tenant's src-t) whose MTU is "
+              "the egress MTU minus the encapsulation and that quotes the packet",
+              lambda k, o, c: not k and len(o) == 1 and o[0][0] == c.ingress
               and pmtu_error(o[0][1], c.frame) == c.mtu),
+    "dt_icmp": ("End.DT6 into a table other than main (table 100) of an inner packet the FIB "
+                "cannot forward at once: hop limit 1 or 0, or too big for the egress",
+                "the kernel's End.DT6 (table mode, no VRF device) forwards it, and its "
+                "ip6_forward sends Time Exceeded / Packet Too Big routed by main, with an "
+                "automatic flow label (`net.ipv6.auto_flowlabels`); the datapath sends its own, "
+                "routed back in the table, flow label 0, its quote's transport checksum the "
+                "fixed point of a checksum completion as in the head-end's PMTUD errors "
+                "(docs/semantics.md, \"Tenants\"; table 100 has the way back to src here)",
+                "both: exactly one ICMPv6 error toward src whose checksum verifies and that "
+                "quotes the inner packet; ours is the kernel's but for the flow label (0), the "
+                "quoted UDP/TCP checksum (the fixed point over the quote) and the ICMPv6 "
+                "checksum recomputed over that: every other byte equal",
+                lambda k, o, c: len(k) == 1 and len(o) == 1 and k[0][0] == o[0][0] == c.ingress
+                and dt_icmp_expected(k[0][1], c.frame) == o[0][1]),
 }
 
 libc = ctypes.CDLL("libc.so.6", use_errno=True)
@@ -291,6 +306,53 @@ def pmtu_error(frame, sent):
     return int.from_bytes(icmp[4:8], "big")
 
 
+def dt_icmp_expected(frame, sent):
+    """The datapath's ICMPv6 error for a packet an End.DT* decapsulated into a
+    table other than main, derived from the kernel's (`frame`, an Ethernet
+    frame) for the same input (`sent`), or None when `frame` is not such an
+    error: an ICMPv6 Packet Too Big / Time Exceeded whose checksum verifies,
+    to the inner packet's source, quoting the inner packet. The kernel's
+    icmp6_send gives it an automatic flow label (net.ipv6.auto_flowlabels,
+    a hash), ours 0: that field is the one masked. The quoted UDP/TCP
+    checksum field is not masked but computed: ours writes the fixed point
+    of a checksum completion over the quote (bpf/pmtud.h
+    quote_fixed_point, docs/semantics.md "PMTUD through the head-end"),
+    F = rotr1(~s) with s the sum of the quoted transport header and payload
+    but F; the ICMPv6 checksum is then recomputed (the pseudo-header has no
+    flow label). Every other byte is the kernel's."""
+    if icmp6_type(frame) not in (2, 3) or frame[20] != 58 or len(frame) < 62 + 48:
+        return None
+    ip = frame[14:]
+    plen = int.from_bytes(ip[4:6], "big")
+    if len(ip) != 40 + plen:
+        return None
+
+    def icmp_sum(msg):
+        return ones_sum(ip[8:40] + struct.pack("!II", plen, 58) + msg)
+    if icmp_sum(ip[40:]) != 0xFFFF:
+        return None
+    t = transport(sent[14:])   # (transport offset, protocol, inner IP header offset)
+    if not t:
+        return None
+    inner, quote = sent[14 + t[2]:], bytearray(ip[48:])
+    if inner[:1] != b"\x60" or ip[24:40] != inner[8:24] or bytes(quote) != inner[:len(quote)]:
+        return None
+    q = transport(bytes(quote))
+    if not q:
+        return None
+    field = q[0] + (6 if q[1] == 17 else 16)
+    if field + 2 > len(quote):
+        return None
+    quote[field:field + 2] = b"\0\0"
+    x = ~ones_sum(bytes(quote[q[0]:])) & 0xFFFF
+    quote[field:field + 2] = struct.pack("!H", (x >> 1 | x << 15) & 0xFFFF)
+    msg = bytearray(ip[40:48]) + quote
+    msg[2:4] = b"\0\0"
+    msg[2:4] = struct.pack("!H", ~icmp_sum(bytes(msg)) & 0xFFFF)
+    first = struct.pack("!I", int.from_bytes(ip[0:4], "big") & 0xFFF00000)   # flow label 0
+    return frame[:14] + first + ip[4:40] + bytes(msg)
+
+
 def noise(frame):
     """Frames that are no packet's output: multicast/broadcast, ARP, NDP, MLD."""
     if frame[0] & 1 or frame[12:14] == b"\x08\x06":
@@ -300,17 +362,19 @@ def noise(frame):
 
 
 class Capture:
-    """Packet sockets of all sides: tx on src, rx on the three links of each DUT."""
+    """Packet sockets of all sides: tx on src's links (topo.INGRESS), rx on
+    the four links of each DUT."""
 
     def __init__(self, sides):
-        self.tx = {}
+        self.tx = defaultdict(dict)   # ingress link -> side -> socket
         self.rx = {}   # socket -> (side, link)
-        self.sent = []   # (side, frame) the src stacks sent, while keep_sent
+        self.sent = []   # (side, frame) the src stacks sent on src, while keep_sent
         self.keep_sent = False
         self.finished = 0   # frames whose checksum was left to offload
         for name, side in sides.items():
-            self.tx[name] = packet_socket(side.ns["src"], "eth0")
-            self.rx[self.tx[name]] = (name, "src")
+            for link, (ifname, _) in topo.INGRESS.items():
+                s = self.tx[link][name] = packet_socket(side.ns["src"], ifname)
+                self.rx[s] = (name, link)
             for role in ("s0", "s1"):
                 self.rx[packet_socket(side.ns[role], "eth0")] = (name, role)
 
@@ -342,8 +406,8 @@ class Capture:
             if now - start >= wait and now - last >= quiet:
                 return got
 
-    def send(self, frame):
-        for s in self.tx.values():
+    def send(self, frame, ingress="src"):
+        for s in self.tx[ingress].values():
             s.send(frame)
 
 
@@ -381,7 +445,7 @@ def run_cases(cases, sides, cap):
     tagged = [c for c in frames if c.tagged and not c.cold]
     for k in range(0, len(tagged), BATCH):
         for c in tagged[k:k + BATCH]:
-            cap.send(c.frame)
+            cap.send(c.frame, c.ingress)
         file(cap.drain(MIN_WAIT))
     for c in frames:   # one at a time: no tag to pair by, or a neighbour to forget first
         if c.tagged and not c.cold:
@@ -389,7 +453,7 @@ def run_cases(cases, sides, cap):
         if c.cold:
             for side in sides.values():
                 side.flush_cold()
-        cap.send(c.frame)
+        cap.send(c.frame, c.ingress)
         file(cap.drain(COLD_WAIT if c.cold else MIN_WAIT), owner=c.id)
     if udps or tcps:
         for side in sides.values():
@@ -502,7 +566,7 @@ Three copies of one topology (`tests/diff/topo.py`): src -- DUT -- sink0
 others the same SIDs and policies are configured with `srv6ctl`, attached at
 XDP (`attach DEV xdp`) or at TC only (`attach DEV tc`). Each frame of the
 corpus (`tests/diff/corpus.py`) goes into the three DUTs at once; everything
-that leaves a DUT on any of its three links (forwarded packets, ICMP errors
+that leaves a DUT on any of its four links (forwarded packets, ICMP errors
 back toward src) is captured with packet sockets in the neighbouring
 namespaces, minus NDP/MLD/ARP and multicast, and paired with its input by
 the tag (`case-NNNNN`) at the head of the innermost payload; frames cut
@@ -510,6 +574,30 @@ before the payload are sent one at a time. A case is **identical** when the
 multisets of (link, frame bytes) are equal, Ethernet header included;
 **documented** when they differ exactly as one of the normalisations below
 says (and the case was built to exercise it); otherwise **mismatch**.
+
+A tenant's head-end: src has a second link into the DUT, src-t
+(`fd00:b::1`, `10.1.0.1`) to `d-t`, bound to table 100. The kernel's side
+has `pref 1000 iif d-t lookup 100` and `pref 1001 iif d-t unreachable`
+(IPv4 and IPv6), the rules `srv6ctl link set d-t table 100` installs on the
+others, and the tenant's policies as `seg6` encap routes in table 100
+(`policy add PREFIX table 100 ...` on the others): the prefixes of the main
+policies of the same shape (H.Encaps / H.Encaps.Red, 1 and 2 SIDs, IPv6 and
+IPv4) with SID lists of their own (`fc00:4::1`, `fc00:5::2`), so that a
+policy of the wrong table shows in the bytes. seg6_input routes the outer
+packet with ip6_route_input from d-t, which rule 1000 would send into table
+100 (where `fc00::/16` goes via sink1, for End.T), so the kernel's side also
+has `pref 999 to fc00::/16 lookup main`, as the kernel's selftests have for
+their locators: the SIDs are the core's, routed in main, which is what the
+datapath does itself (it routes the outer packet in main directly and never
+hands it to the kernel's input from d-t; our sides have no such rule).
+Table 100 also holds d-t's connected subnets (the way back to the tenant's
+host), src's subnet `fd00:a::/64` on d-src as main has it (the way back for
+the packets End.DT6 decapsulates into table 100, so that the datapath's
+ICMP errors about them, routed in the table, are sent and compared:
+normalisation `dt_icmp`), and plain routes via sink1 for the prefixes of a
+main-only policy (H.Encaps 3 SIDs), which the tenant's packets must not
+meet (row *main-only policy, table 100 ingress*). The tenant's rows send
+the main rows' packets into d-t, with the tenant's host as the IPv4 source.
 
 The cases of the classes `socket ...` (`tests/diff/sockets.py`) are sent
 from sockets in src, not from a packet socket: checksums left to offload

@@ -329,6 +329,9 @@ Target classify(const Bytes& f, uint32_t table = SRV6_TABLE_MAIN) {
     for (auto& s : g_sids)
       if (s.sid.len > best && in_prefix(da, s.sid.addr.data(), s.sid.len)) t.sid = &s, best = s.sid.len;
   if (t.sid) return t;
+  // multicast is the local table's (IPv6) or ip_route_input_mc's (IPv4),
+  // before any policy's route
+  if (v6 ? da[0] == 0xff : (da[0] & 0xf0) == 0xe0) return t;
   for (auto& p : g_policies)
     if (p.table == table && p.v6 == v6 && p.len > best && in_prefix(da, p.addr.data(), p.len))
       t.policy = &p, best = p.len;

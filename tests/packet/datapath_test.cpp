@@ -310,7 +310,7 @@ TEST(LinkTable, RulesFollowTheBinding) {
 
   std::string shown = sh_out(cli + "-j link show");
   EXPECT_NE(shown.find(R"({"dev":"ten1","ifindex":)"), std::string::npos) << shown;
-  EXPECT_NE(shown.find(R"("hook":"none","table":"100")"), std::string::npos) << shown;
+  EXPECT_NE(shown.find(R"("hook":"none","table":100)"), std::string::npos) << shown;
   // rebinding moves the rules; main removes them
   EXPECT_EQ(system((cli + "link set ten2 table 300").c_str()), 0);
   for (const char* fam : {"-4", "-6"}) {

@@ -101,6 +101,17 @@ void add_tenant_cases(std::vector<Case>& v) {
     sr.ipv6({.src = kHostA, .dst = kEndT}).srh(srh).append(in6(kHostB));
     v.push_back(untouched("Tenant100_SRv6_to_our_End_not_processed", "ten1", "fc00:1::e/128", sr));
   }
+  // multicast (ND among it) is the local table's, before a default policy
+  v.push_back(untouched("Tenant200_multicast_not_caught_by_default_policy", "ten2", "::/0 table 200",
+                        in6(ip6("ff02::1:ff00:2"))));
+  auto i99 = in6(ip6("2001:db8:99::1"));
+  v.push_back(tenant_encap("Tenant200_default_policy_catches_unicast", "ten2", "::/0 table 200", i99,
+                           encapsulated(kNh0Mac, kOut0Mac, {kSid100}, i99, true)));
+  {
+    pkt::Packet m;
+    m.ipv4({.src = ip4("192.0.2.1"), .dst = ip4("224.0.0.5"), .ttl = 1}).udp(1, 2).payload("multicast");
+    v.push_back(untouched("Main_IPv4_multicast_not_caught_by_its_policy", kIn, "224.0.0.0/4", m));
+  }
   // the router's own addresses come first, as the kernel's local table
   // (out3's fd00:5::1, out2's 198.18.4.1)
   v.push_back(untouched("Tenant100_local_address_under_its_policy", "ten1", "fd00:5::/64 table 100",
@@ -153,6 +164,8 @@ void configure_tenant(srv6::Instance& inst) {
   pol("198.18.4.0/24", 100, SRV6_ENCAP_RED, {kSid100});
   pol("2001:db8:51::/64", 100, SRV6_ENCAP_RED, {ip6("fc00:68::1")});
   pol("2001:db8:52::/64", 100, SRV6_ENCAP, {kEndT, kSid100});
+  pol("::/0", 200, SRV6_ENCAP_RED, {kSid100});
+  pol("224.0.0.0/4", SRV6_TABLE_MAIN, SRV6_ENCAP_RED, {kSid100});
   inst.set_link_table("ten1", 100);
   inst.set_link_table("ten2", 200);
 }

@@ -81,7 +81,7 @@ json policy_json(const PolicyInfo& p, bool stats) {
   json segs = json::array();
   for (const auto& s : p.config.segs) segs.push_back(format_addr6(s));
   json j = {{"prefix", format_prefix(p.config.prefix)},
-            {"table", format_table(p.config.table)},
+            {"table", p.config.table},
             {"mode", encap_mode_name(p.config.mode)},
             {"segs", segs}};
   if (p.config.src) j["src"] = format_addr6(*p.config.src);
@@ -182,7 +182,7 @@ void show_ports(const std::vector<PortInfo>& ports, const std::vector<LinkTable>
                 {"egress", egress_xdp ? "xdp" : "skb"},             {"egress_rule", fixed ? "fixed" : "auto"},
                 {"takes_xdp_frames", takes},                        {"partial_checksums", partial}};
       if (xdp) j["mode"] = mode;
-      j["table"] = format_table(table_of(p.ifindex));
+      j["table"] = table_of(p.ifindex);
       out.push_back(j);
       continue;
     }
@@ -194,7 +194,7 @@ void show_ports(const std::vector<PortInfo>& ports, const std::vector<LinkTable>
     if (std::any_of(ports.begin(), ports.end(), [&](const PortInfo& p) { return p.ifindex == t.ifindex; }))
       continue;
     if (as_json)
-      out.push_back({{"dev", t.dev}, {"ifindex", t.ifindex}, {"hook", "none"}, {"table", format_table(t.table)}});
+      out.push_back({{"dev", t.dev}, {"ifindex", t.ifindex}, {"hook", "none"}, {"table", t.table}});
     else
       rows.push_back({t.dev, "none", format_table(t.table), "", "not attached: the kernel's rules only", ""});
   }
