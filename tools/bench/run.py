@@ -154,6 +154,24 @@ BEHAVIOURS = [
                   ["policy del 2001:db8:c::/64"]),
          frame=lambda: eth(ip6("2001:db8:a::1", "2001:db8:c::1", 17,
                                udp6("2001:db8:a::1", "2001:db8:c::1")))),
+    # a tenant's head-end: the generator's device bound to table 100, whose
+    # policy (ours) or seg6 route (the kernel's, with the rules link set
+    # installs and one keeping the SIDs in main) it meets
+    dict(name="H.Encaps.Red IPv6, tenant table",
+         # (the row's `link set` installs the iif rules for every variant)
+         kernel=(["ip sr tunsrc set fd00:2::1",
+                  "ip -6 rule add pref 999 to fc00::/16 lookup main",
+                  "ip -6 route add 2001:db8:d::/64 encap seg6 mode encap.red segs fc00:9::1,fc00:9::2"
+                  " dev sbd1 table 100"],
+                 ["ip -6 route del 2001:db8:d::/64 table 100", "ip -6 rule del pref 999", "ip sr tunsrc set ::"]),
+         srv6ctl=(["link set sbd0 table 100",
+                   "policy add 2001:db8:d::/64 table 100 encap.red segs fc00:9::1,fc00:9::2 src fd00:2::1"],
+                  ["policy del 2001:db8:d::/64 table 100", "link set sbd0 table main"]),
+         frame=lambda: eth(ip6("2001:db8:a::1", "2001:db8:d::1", 17,
+                               udp6("2001:db8:a::1", "2001:db8:d::1"))),
+         note="sbd0 bound to table 100 (`link set`, whose rules `iif sbd0 lookup 100` and `iif sbd0"
+              " unreachable` every variant has); the kernel: its seg6 route in table 100 and a pref 999"
+              " rule keeping fc00::/16 in main."),
     # decapsulation: the generator is the ingress PE of an H.Encaps.Red with one SID
     dict(name="End.DT46 IPv4",
          dut=TENANT, kernel=None, no_kernel=NO_DT46,
