@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -125,6 +126,17 @@ std::map<uint32_t, uint32_t> rule_tables() {
   }
 }
 
+// port_tables whole, by ifindex: an array, every slot exists, read in one
+// batch (its keys come in order, 0 up).
+std::vector<uint32_t> read_port_tables(int fd) {
+  std::vector<uint32_t> keys(SRV6_MAX_IFINDEX), values(SRV6_MAX_IFINDEX);
+  uint32_t count = SRV6_MAX_IFINDEX, next = 0;
+  if (bpf_map_lookup_batch(fd, nullptr, &next, keys.data(), values.data(), &count, nullptr) && errno != ENOENT)
+    throw Error("cannot read port_tables: " + errstr(errno));
+  values.resize(std::min<uint32_t>(count, SRV6_MAX_IFINDEX));
+  return values;
+}
+
 }  // namespace
 
 namespace detail {
@@ -134,14 +146,11 @@ namespace detail {
 // is gone loses its binding and one created again under the name gets it.
 void sync_link_tables(int fd) {
   std::map<uint32_t, uint32_t> want = rule_tables();
-  std::vector<uint32_t> keys(SRV6_MAX_IFINDEX), values(SRV6_MAX_IFINDEX);
-  uint32_t count = SRV6_MAX_IFINDEX, next = 0;
-  if (bpf_map_lookup_batch(fd, nullptr, &next, keys.data(), values.data(), &count, nullptr) && errno != ENOENT)
-    throw Error("cannot read port_tables: " + errstr(errno));
-  for (uint32_t i = 0; i < count && i < keys.size(); i++) {
-    auto it = want.find(keys[i]);
+  std::vector<uint32_t> have = read_port_tables(fd);
+  for (uint32_t idx = 0; idx < have.size(); idx++) {
+    auto it = want.find(idx);
     uint32_t v = it == want.end() || it->second == SRV6_TABLE_MAIN ? 0 : it->second;
-    if (values[i] != v) bpf_map_update_elem(fd, &keys[i], &v, BPF_ANY);
+    if (have[idx] != v) bpf_map_update_elem(fd, &idx, &v, BPF_ANY);
   }
 }
 
@@ -176,14 +185,9 @@ void Instance::set_link_table(const std::string& dev, uint32_t table) {
 
 std::vector<LinkTable> Instance::link_tables() const {
   std::vector<LinkTable> out;
-  int fd = impl_->fd[Impl::PORT_TABLES];
-  // an array: every slot exists; read in one batch, the bound ones are few
-  std::vector<uint32_t> keys(SRV6_MAX_IFINDEX), values(SRV6_MAX_IFINDEX);
-  uint32_t count = SRV6_MAX_IFINDEX, next = 0;
-  if (bpf_map_lookup_batch(fd, nullptr, &next, keys.data(), values.data(), &count, nullptr) && errno != ENOENT)
-    throw Error("cannot read port_tables: " + errstr(errno));
-  for (uint32_t i = 0; i < count && i < keys.size(); i++)
-    if (values[i]) out.push_back({keys[i], ifname_of(keys[i]), values[i]});
+  std::vector<uint32_t> tables = read_port_tables(impl_->fd[Impl::PORT_TABLES]);
+  for (uint32_t idx = 0; idx < tables.size(); idx++)
+    if (tables[idx]) out.push_back({idx, ifname_of(idx), tables[idx]});
   return out;
 }
 

@@ -125,17 +125,13 @@ l3vpn_create() {
 	done
 
 	# The tenants' hosts: the same addresses on both sides of each PE.
-	for ns in "$HA1" "$HB1"; do
-		nsx "$ns" ip addr add 10.1.0.2/24 dev eth0
-		nsx "$ns" ip -6 addr add 2001:db8:1::2/64 dev eth0 nodad
-		nsx "$ns" ip route add default via 10.1.0.1
-		nsx "$ns" ip -6 route add default via 2001:db8:1::1
-	done
-	for ns in "$HA2" "$HB2"; do
-		nsx "$ns" ip addr add 10.2.0.2/24 dev eth0
-		nsx "$ns" ip -6 addr add 2001:db8:2::2/64 dev eth0 nodad
-		nsx "$ns" ip route add default via 10.2.0.1
-		nsx "$ns" ip -6 route add default via 2001:db8:2::1
+	local site
+	for h in "$HA1 1" "$HB1 1" "$HA2 2" "$HB2 2"; do  # NS SITE
+		read -r ns site <<<"$h"
+		nsx "$ns" ip addr add "10.$site.0.2/24" dev eth0
+		nsx "$ns" ip -6 addr add "2001:db8:$site::2/64" dev eth0 nodad
+		nsx "$ns" ip route add default via "10.$site.0.1"
+		nsx "$ns" ip -6 route add default via "2001:db8:$site::1"
 	done
 	# GRO on the hosts' veths: their peers (the PEs' tenant-facing devices)
 	# then take XDP frames, so decapsulated packets are XDP-redirected to
