@@ -7,6 +7,7 @@ pkgs=(
   libbpf-dev libxdp-dev xdp-tools bpftool linux-libc-dev libmnl-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libboost-dev
   iproute2 iputils-ping ethtool tcpdump iperf3 python3 python3-scapy python3-matplotlib util-linux procps kmod
+  qemu-system-x86 busybox-static cpio   # tests/vm: the kernel oracle where this kernel lacks seg6
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Fetches Debian's own kernel (linux-image-amd64, which has seg6/seg6local,
+# VRF and the 9p client as modules) and builds the initramfs that
+# tests/vm/run.sh boots it with. Idempotent; prints the directory it made.
+# Needs apt-get (root), qemu-system-x86 and busybox-static.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${SRV6_VM_DIR:-/var/cache/srv6-test-vm}
+mkdir -p "$dir"
+cd "$dir"
+# linux-image-amd64 names the current ABI's image package
+pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+[[ -n $pkg ]] || { echo "kernel.sh: apt-cache knows no linux-image-amd64 (apt-get update?)" >&2; exit 1; }
+rel=${pkg#linux-image-}
+if [[ ! -f kernel/boot/vmlinuz-$rel ]]; then
+	rm -rf kernel download && mkdir -p download
+	(cd download && apt-get download -q "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
+	deb=$(ls download/*.deb 2>/dev/null | head -1)
+	[[ -n $deb ]] || { echo "kernel.sh: apt-get download $pkg failed" >&2; exit 1; }
+	dpkg-deb -x "$deb" kernel.tmp
+	depmod -b kernel.tmp "$rel"
+	rm -rf download
+	mv kernel.tmp kernel
+fi
+if [[ ! -f initrd-$rel.cpio.gz || $here/init -nt initrd-$rel.cpio.gz ]]; then
+	rm -rf initrd.tmp && mkdir -p initrd.tmp/{bin,dev,proc,sys,newroot,modules}
+	cp /bin/busybox initrd.tmp/bin/busybox
+	for m in virtio_pci 9pnet_virtio 9p veth vrf; do
+		modprobe -d kernel -S "$rel" --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+	done | awk '!seen[$0]++' > initrd.tmp/modules/order
+	while read -r ko; do cp "$ko" initrd.tmp/modules/; done < initrd.tmp/modules/order
+	sed -i 's|.*/||' initrd.tmp/modules/order
+	cp "$here/init" initrd.tmp/init
+	chmod +x initrd.tmp/init
+	(cd initrd.tmp && find . | cpio -o -H newc --quiet | gzip -1) > "initrd-$rel.cpio.gz.tmp"
+	mv "initrd-$rel.cpio.gz.tmp" "initrd-$rel.cpio.gz"
+	rm -rf initrd.tmp
+fi
+echo "$dir $rel"
