@@ -7,7 +7,7 @@
 #   tests/vm/run.sh [--if-no-seg6] CMD [ARG...]
 #
 # The guest sees the host's / (9p, read-write: build output lands where it
-# would), with its own /tmp, /run, bpffs and network namespaces; CMD runs in
+# would), with its own /run, bpffs and network namespaces; CMD runs in
 # the current directory with this environment, its output on stdout, its exit
 # code returned. --if-no-seg6: run CMD directly when this kernel has seg6.
 set -euo pipefail
