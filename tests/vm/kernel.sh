@@ -2,7 +2,7 @@
 # Fetches Debian's own kernel (linux-image-amd64, which has seg6/seg6local,
 # VRF and the 9p client as modules) and builds the initramfs that
 # tests/vm/run.sh boots it with. Idempotent; prints the directory it made.
-# Needs apt-get (root), qemu-system-x86 and busybox-static.
+# Needs apt-get (root), kmod, busybox-static and cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${SRV6_VM_DIR:-/var/cache/srv6-test-vm}

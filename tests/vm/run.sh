@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a command inside a KVM guest that boots Debian's own kernel (the
+# Runs a command inside a qemu guest that boots Debian's own kernel (the
 # package linux-image-amd64: seg6/seg6local, VRF) on this machine's file
 # system, for the tests whose oracle is the kernel's SRv6 when this host's
 # kernel was built without it (CONFIG_IPV6_SEG6_LWTUNNEL unset).
@@ -10,6 +10,8 @@
 # would), with its own /run, bpffs and network namespaces; CMD runs in
 # the current directory with this environment, its output on stdout, its exit
 # code returned. --if-no-seg6: run CMD directly when this kernel has seg6.
+# Software emulation by default (nested KVM hangs at boot on these
+# machines); SRV6_VM_ACCEL=kvm where it works.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ ${1-} == --if-no-seg6 ]]; then
@@ -17,7 +19,8 @@ if [[ ${1-} == --if-no-seg6 ]]; then
 	if "$here/has-seg6.sh"; then exec "$@"; fi
 fi
 (($#)) || { echo "usage: $0 [--if-no-seg6] CMD [ARG...]" >&2; exit 2; }
-[[ -c /dev/kvm ]] || { echo "run.sh: no /dev/kvm: cannot start the test VM" >&2; exit 1; }
+accel=${SRV6_VM_ACCEL:-tcg}
+[[ $accel != kvm || -c /dev/kvm ]] || { echo "run.sh: SRV6_VM_ACCEL=kvm but no /dev/kvm" >&2; exit 1; }
 read -r dir rel < <("$here/kernel.sh")
 job=$(mktemp -d /tmp/srv6-vm.XXXXXX)
 trap 'rm -rf "$job"' EXIT
@@ -27,7 +30,7 @@ trap 'rm -rf "$job"' EXIT
 	printf 'exec'; printf ' %q' "$@"; printf '\n'
 } > "$job/cmd"
 mem=${SRV6_VM_MEM:-2048}
-timeout "${SRV6_VM_TIMEOUT:-1800}" qemu-system-x86_64 -machine q35,accel=${SRV6_VM_ACCEL:-tcg} -cpu max \
+timeout "${SRV6_VM_TIMEOUT:-1800}" qemu-system-x86_64 -machine q35,accel=$accel -cpu max \
 	-smp "$(nproc)" -m "$mem" -nodefaults -no-user-config -display none -no-reboot \
 	-kernel "$dir/kernel/boot/vmlinuz-$rel" -initrd "$dir/initrd-$rel.cpio.gz" \
 	-append "console=ttyS0 quiet loglevel=1 panic=-1 srv6vm.job=$job srv6vm.modules=$dir/kernel/lib/modules/$rel" \
