@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command inside a qemu guest that boots Debian's own kernel (the
-# package linux-image-amd64: seg6/seg6local, VRF) on this machine's file
+# package linux-image-amd64 of bookworm-backports, 6.12: seg6/seg6local,
+# VRF, and new enough for our BPF programs) on this machine's file
 # system, for the tests whose oracle is the kernel's SRv6 when this host's
 # kernel was built without it (CONFIG_IPV6_SEG6_LWTUNNEL unset).
 #
