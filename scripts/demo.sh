@@ -7,7 +7,9 @@
 #   R1 (ours)   H.Encaps / H.Encaps.Red toward hostB, via R2's End fc00:2::e
 #   R2 (ours)   End fc00:2::e
 #   R3 (kernel) End.DX6/End.DX4 toward hostB, encap back toward hostA
-#   R1 decapsulates the return traffic with the kernel's End.DX6/End.DX4.
+#   R1 decapsulates the return traffic with End.DX6/End.DX4 (ours, and the
+#   kernel's behind them). Where the kernel has no seg6/seg6local, R3 runs
+#   our datapath as well.
 #
 # Besides pings, real traffic crosses both ways (tests/netns/traffic.sh):
 # TCP with every byte checked, iperf3, and counted UDP flows, IPv6 and IPv4,
@@ -57,8 +59,12 @@ step "R1: attach, then steer hostB's prefixes into SRv6 policies"
 topo_srv6ctl_r1 srv6ctl
 step "R2: attach, then add the End SID"
 topo_srv6ctl_r2 srv6ctl
-step "srv6d on R1 and R2: the forwarding cache on"
-for ns in "$R1" "$R2"; do
+if [[ $TOPO_SEG6 == 0 ]]; then
+	step "R3: this kernel has no seg6/seg6local, so R3 runs our datapath too"
+	topo_srv6ctl_r3 srv6ctl
+fi
+step "srv6d on ${TOPO_OURS[*]##*-}: the forwarding cache on"
+for ns in "${TOPO_OURS[@]}"; do
 	echo "+ srv6d -n $ns &"
 	"$SRV6D" -n "$ns" &
 	DAEMONS+=($!)

@@ -32,6 +32,8 @@
 # partial.
 #
 # usage: e2e.sh SRV6CTL [SRV6D]            with SRV6D: srv6d runs on R1 and R2
+#                                         (and R3, which runs our datapath
+#                                         where the kernel has no seg6)
 #                                         (the forwarding cache on), checked
 #        E2E_KERNEL_ONLY=1 e2e.sh    kernel seg6/seg6local on R1 and R2 instead
 #                                    of srv6ctl (the differential baseline)
@@ -186,7 +188,7 @@ elif [[ $KERNEL_R1 == 1 ]]; then
 	DP_NS=("$R2")
 else
 	what="$SRV6CTL at ${TOPO_HOOK:-xdp}"
-	DP_NS=("$R1" "$R2")
+	DP_NS=("${TOPO_OURS[@]}") # R3 too where the kernel has no seg6 (topology.sh)
 fi
 echo "SRv6 e2e ($what)"
 topo_create
@@ -204,6 +206,7 @@ elif [[ $KERNEL_R1 == 1 ]]; then
 else
 	topo_srv6ctl_r1 "$SRV6CTL"
 	topo_srv6ctl_r2 "$SRV6CTL"
+	topo_srv6ctl_r3 "$SRV6CTL"
 fi
 if [[ -n $SRV6D && ${#DP_NS[@]} -gt 0 ]]; then
 	for ns in "${DP_NS[@]}"; do
@@ -269,6 +272,18 @@ if [[ $KERNEL_ONLY != 1 ]]; then
 		for sid in fc00:1::d6 fc00:1::d4; do
 			out=$(stats_check "$R1" sids "$sid/128" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
 			log_test "$rc" "R1 stats: End.DX* $sid >= $((2 * COUNT)) packets" "$out"
+		done
+	fi
+	if [[ $KERNEL_R1 != 1 && $TOPO_SEG6 == 0 ]]; then
+		# R3 on ours: hostA's requests and replies decapsulated, hostB's
+		# requests and replies encapsulated
+		for sid in fc00:3::d6 fc00:3::d4; do
+			out=$(stats_check "$R3" sids "$sid/128" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
+			log_test "$rc" "R3 stats: End.DX* $sid >= $((2 * COUNT)) packets" "$out"
+		done
+		for pfx in 2001:db8:a::/64 10.0.1.0/24; do
+			out=$(stats_check "$R3" policies "$pfx" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
+			log_test "$rc" "R3 stats: policy $pfx >= $((2 * COUNT)) packets" "$out"
 		done
 	fi
 	out=$(stats_check "$R2" sids "$R2_END/128" $((8 * COUNT)) 2>&1) && rc=0 || rc=$?

@@ -16,7 +16,8 @@
 # so TCP black-holes there (PMTUD_KERNEL_ONLY=1 shows it: that run fails).
 #
 # Checks, hostA -> hostB's prefix (R1 is the head-end of that direction;
-# the other is R3's, the kernel's, and not under test). The ICMP errors
+# the other is R3's, the kernel's (ours where the kernel has no seg6), and
+# not under test). The ICMP errors
 # hostA receives are captured at hostA with tcpdump; "the tunnel MTU" is the
 # one computed from the policy: 1500 - 40 - 8 - 2*16 = 1420 for H.Encaps of
 # fc00:2::e,fc00:3::d6 (IPv6), 1500 - 40 - 8 - 16 = 1436 for H.Encaps.Red of
@@ -93,13 +94,14 @@ if [[ $KERNEL_ONLY == 1 ]]; then
 else
 	topo_srv6ctl_r1 "$SRV6CTL"
 	topo_srv6ctl_r2 "$SRV6CTL"
+	topo_srv6ctl_r3 "$SRV6CTL" # where the kernel has no seg6
 	if [[ -n $SRV6D ]]; then
-		for ns in "$R1" "$R2"; do
+		for ns in "${TOPO_OURS[@]}"; do
 			"$SRV6D" -n "$ns" >"$TMP/srv6d-$ns.log" 2>&1 &
 			DAEMONS+=($!)
 		done
 		for _ in $(seq 50); do
-			[[ $(cat "$TMP"/srv6d-*.log | grep -c watching) == 2 ]] && break
+			[[ $(cat "$TMP"/srv6d-*.log | grep -c watching) == "${#TOPO_OURS[@]}" ]] && break
 			sleep 0.1
 		done
 	fi

@@ -10,20 +10,29 @@
 #   SIDs   R1 fc00:1::d6 End.DX6, fc00:1::d4 End.DX4   (kernel seg6local; ours too
 #                                                        where R1 runs our datapath)
 #          R2 fc00:2::e  End                           (our datapath, or kernel)
-#          R3 fc00:3::d6 End.DX6, fc00:3::d4 End.DX4   (kernel seg6local)
+#          R3 fc00:3::d6 End.DX6, fc00:3::d4 End.DX4   (kernel seg6local; ours where
+#                                                        the kernel has none)
 #
 # Interfaces are named <self>-<peer>: R1 has r1-a (to hostA) and r1-r2.
 # The caller sets TOPO_PREFIX (unique, e.g. "srv6e2e-$$-"); namespaces are
 # ${TOPO_PREFIX}hostA, ...R1, ... and their names land in HA R1 R2 R3 HB.
 # The hosts' prefixes are never routed in plain IP between them: hostA's
 # traffic to hostB only gets there through R1's SRv6 policy, and back only
-# through R3's seg6 encap route.
+# through R3's seg6 encap route (or R3's policies on our datapath).
 #
 # MTU: the hosts' links have 1500, the core links (R1-R2, R2-R3)
 # TOPO_CORE_MTU, 1600 unless set: room for the encapsulation of a full-size
 # host packet, so that traffic does not depend on path MTU discovery (with
 # equal MTUs the kernel's seg6 sends its Packet Too Big to the outer source,
 # itself, and TCP black-holes). tests/netns/pmtud.sh sets 1500.
+
+# TOPO_SEG6=1 where this kernel has seg6/seg6local (probed once; set it to
+# 0 or 1 to choose). Without it, the kernel's SRv6 cannot play its part, so
+# R3 runs our datapath too (End.DX6/End.DX4 and the way back's policies,
+# topo_srv6ctl_r3) and R1 decapsulates only with ours.
+if [[ -z ${TOPO_SEG6-} ]]; then
+	if "$(dirname "${BASH_SOURCE[0]}")/../vm/has-seg6.sh" 2>/dev/null; then TOPO_SEG6=1; else TOPO_SEG6=0; fi
+fi
 
 HA=${TOPO_PREFIX}hostA R1=${TOPO_PREFIX}R1 R2=${TOPO_PREFIX}R2 R3=${TOPO_PREFIX}R3 HB=${TOPO_PREFIX}hostB
 TOPO_NS=("$HA" "$R1" "$R2" "$R3" "$HB")
@@ -104,6 +113,7 @@ topo_create() {
 	nsx "$R2" ip -6 route add fc00:1::/48 via fd00:12::1
 	nsx "$R3" ip -6 route add fc00:2::/48 via fd00:23::2
 
+	[[ $TOPO_SEG6 == 1 ]] || return 0 # R3 and R1's way back: topo_srv6ctl_r3, topo_srv6ctl_r1
 	# R1 decapsulates the return traffic with the KERNEL's End.DX6/End.DX4
 	# (our datapath passes packets it does not own to the kernel).
 	nsx "$R1" ip -6 route add fc00:1::d6/128 encap seg6local action End.DX6 nh6 2001:db8:a::1 dev r1-a
@@ -168,11 +178,30 @@ topo_srv6ctl_r2() {
 	fi
 	"$1" -n "$R2" sid add "$R2_END" action End count
 }
+# R3 on our datapath, where the kernel has no seg6 (TOPO_SEG6=0): the
+# kernel router's configuration of topo_create in srv6ctl's words, plus
+# TOPO_OURS, the namespaces that run our datapath (for srv6d).
+topo_srv6ctl_r3() {
+	[[ $TOPO_SEG6 == 0 ]] || return 0
+	topo_attach "$1" "$R3" r3-b egress skb   # hostB's veth has no XDP
+	topo_attach "$1" "$R3" r3-r2
+	"$1" -n "$R3" tunsrc set fd00:23::3
+	"$1" -n "$R3" sid add fc00:3::d6 action End.DX6 nh6 2001:db8:b::1
+	"$1" -n "$R3" sid add fc00:3::d4 action End.DX4 nh4 10.0.2.1
+	"$1" -n "$R3" policy add 2001:db8:a::/64 encap segs fc00:2::e,fc00:1::d6
+	"$1" -n "$R3" policy add 10.0.1.0/24 encap.red segs fc00:2::e,fc00:1::d4
+}
+if [[ $TOPO_SEG6 == 1 ]]; then TOPO_OURS=("$R1" "$R2"); else TOPO_OURS=("$R1" "$R2" "$R3"); fi
+
 topo_srv6ctl_detach() {
 	"$1" -n "$R1" detach r1-a || true
 	"$1" -n "$R1" detach r1-r2 || true
 	"$1" -n "$R2" detach r2-r1 || true
 	"$1" -n "$R2" detach r2-r3 || true
+	if [[ $TOPO_SEG6 == 0 ]]; then
+		"$1" -n "$R3" detach r3-b || true
+		"$1" -n "$R3" detach r3-r2 || true
+	fi
 }
 
 # Detach srv6ctl SRV6CTL from R1 and R2 and drop their instances (pinned
@@ -180,7 +209,7 @@ topo_srv6ctl_detach() {
 topo_srv6ctl_cleanup() {
 	local ns
 	topo_srv6ctl_detach "$1" >/dev/null 2>&1 || true
-	for ns in "$R1" "$R2"; do
+	for ns in "${TOPO_OURS[@]}"; do
 		[[ -e /run/netns/$ns ]] && "$1" -n "$ns" instance del --all >/dev/null 2>&1 || true
 	done
 }
