@@ -163,6 +163,19 @@ print(f"{key}: not in {kind}")
 sys.exit(1)' "$2" "$3" "$4"
 }
 
+# edge_counts NS NAME PFX6 PFX4 SID6 SID4: an edge router on our datapath
+# (R1, and R3 where the kernel has no seg6) counted, per family, COUNT
+# requests and COUNT replies through each policy (what it sends into the
+# tunnel) and through each End.DX* SID (what comes back out of it).
+edge_counts() {
+	local ns=$1 name=$2 key kind what
+	for key in "${@:3}"; do
+		if [[ $key == */* ]]; then kind=policies what=policy; else kind=sids what=End.DX* key=$key/128; fi
+		out=$(stats_check "$ns" "$kind" "$key" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
+		log_test "$rc" "$name stats: $what $key >= $((2 * COUNT)) packets" "$out"
+	done
+}
+
 # dp_summary NAME: one line of what the datapath did (srv6ctl -j -s stats
 # on stdin), for the reader: reasons that moved, SID/policy packets/errors.
 dp_summary() {
@@ -209,14 +222,7 @@ else
 	topo_srv6ctl_r3 "$SRV6CTL"
 fi
 if [[ -n $SRV6D && ${#DP_NS[@]} -gt 0 ]]; then
-	for ns in "${DP_NS[@]}"; do
-		"$SRV6D" -n "$ns" >"$TMP/srv6d-$ns.log" 2>&1 &
-		DAEMONS+=($!)
-	done
-	for _ in $(seq 50); do
-		[[ $(cat "$TMP"/srv6d-*.log | grep -c watching) == "${#DP_NS[@]}" ]] && break
-		sleep 0.1
-	done
+	topo_srv6d "$SRV6D" "$TMP" "${DP_NS[@]}"
 fi
 
 # Capture the R1-R2 link while the pings run (ip netns exec execs tcpdump,
@@ -264,27 +270,10 @@ if [[ $KERNEL_ONLY != 1 ]]; then
 	# replies hostA->hostB (to hostB's pings) go through R1's policies;
 	# everything (8 x COUNT packets) goes through R2's End.
 	if [[ $KERNEL_R1 != 1 ]]; then
-		for pfx in 2001:db8:b::/64 10.0.2.0/24; do
-			out=$(stats_check "$R1" policies "$pfx" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
-			log_test "$rc" "R1 stats: policy $pfx >= $((2 * COUNT)) packets" "$out"
-		done
-		# the way back: hostB's requests and replies, decapsulated by ours
-		for sid in fc00:1::d6 fc00:1::d4; do
-			out=$(stats_check "$R1" sids "$sid/128" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
-			log_test "$rc" "R1 stats: End.DX* $sid >= $((2 * COUNT)) packets" "$out"
-		done
+		edge_counts "$R1" R1 2001:db8:b::/64 10.0.2.0/24 fc00:1::d6 fc00:1::d4
 	fi
 	if [[ $KERNEL_R1 != 1 && $TOPO_SEG6 == 0 ]]; then
-		# R3 on ours: hostA's requests and replies decapsulated, hostB's
-		# requests and replies encapsulated
-		for sid in fc00:3::d6 fc00:3::d4; do
-			out=$(stats_check "$R3" sids "$sid/128" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
-			log_test "$rc" "R3 stats: End.DX* $sid >= $((2 * COUNT)) packets" "$out"
-		done
-		for pfx in 2001:db8:a::/64 10.0.1.0/24; do
-			out=$(stats_check "$R3" policies "$pfx" $((2 * COUNT)) 2>&1) && rc=0 || rc=$?
-			log_test "$rc" "R3 stats: policy $pfx >= $((2 * COUNT)) packets" "$out"
-		done
+		edge_counts "$R3" R3 2001:db8:a::/64 10.0.1.0/24 fc00:3::d6 fc00:3::d4
 	fi
 	out=$(stats_check "$R2" sids "$R2_END/128" $((8 * COUNT)) 2>&1) && rc=0 || rc=$?
 	log_test "$rc" "R2 stats: End $R2_END >= $((8 * COUNT)) packets" "$out"

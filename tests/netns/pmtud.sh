@@ -96,14 +96,7 @@ else
 	topo_srv6ctl_r2 "$SRV6CTL"
 	topo_srv6ctl_r3 "$SRV6CTL" # where the kernel has no seg6
 	if [[ -n $SRV6D ]]; then
-		for ns in "${TOPO_OURS[@]}"; do
-			"$SRV6D" -n "$ns" >"$TMP/srv6d-$ns.log" 2>&1 &
-			DAEMONS+=($!)
-		done
-		for _ in $(seq 50); do
-			[[ $(cat "$TMP"/srv6d-*.log | grep -c watching) == "${#TOPO_OURS[@]}" ]] && break
-			sleep 0.1
-		done
+		topo_srv6d "$SRV6D" "$TMP" "${TOPO_OURS[@]}"
 	fi
 fi
 

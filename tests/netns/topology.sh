@@ -214,6 +214,21 @@ topo_srv6ctl_cleanup() {
 	done
 }
 
+# topo_srv6d SRV6D LOGDIR NS...: srv6d on each NS (logs LOGDIR/srv6d-NS.log,
+# pids appended to the caller's DAEMONS), back once all of them watch.
+topo_srv6d() {
+	local srv6d=$1 logs=$2 ns
+	shift 2
+	for ns in "$@"; do
+		"$srv6d" -n "$ns" >"$logs/srv6d-$ns.log" 2>&1 &
+		DAEMONS+=($!)
+	done
+	for _ in $(seq 50); do
+		[[ $(cat "$logs"/srv6d-*.log | grep -c watching) == "$#" ]] && break
+		sleep 0.1
+	done
+}
+
 # Cold start: no neighbour entries anywhere.
 topo_flush_neigh() {
 	local ns
